@@ -1,0 +1,22 @@
+//! The JSON API and the provider webhooks, one resource per file.
+
+pub mod auth;
+pub mod health;
+pub mod openapi;
+pub mod settings;
+pub mod threads;
+pub mod webhooks;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(health::router())
+        .merge(openapi::router())
+        .merge(settings::router())
+        .merge(threads::router())
+        .merge(webhooks::router())
+}

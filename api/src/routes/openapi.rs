@@ -1,0 +1,42 @@
+//! The OpenAPI description of the JSON API, generated from the handlers' annotations.
+
+use axum::{Json, Router, routing::get};
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", description = "Routing, masking and automations for businesses that run on text messages."),
+    paths(
+        super::auth::login,
+        super::auth::logout,
+        super::auth::session,
+        super::threads::list,
+        super::threads::messages,
+        super::settings::create_api_key,
+        super::webhooks::inbound_sms,
+        super::health::healthz,
+        super::health::readyz,
+        super::health::metrics_json,
+        super::health::metrics_prometheus,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))));
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}

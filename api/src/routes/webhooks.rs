@@ -1,0 +1,79 @@
+//! Provider webhooks in Twilio's dialect: form-encoded POSTs answered with TwiML.
+//!
+//! The inbound handler stores the event and enqueues its routing job in one transaction
+//! and only then answers 200, so an acknowledged text is never lost; a MessageSid seen
+//! before is acknowledged again without doing anything.
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::header,
+    response::IntoResponse,
+    routing::post,
+};
+use engine::inbound::{self, Accepted, InboundSms};
+
+use crate::{
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/twilio/sms", post(inbound_sms))
+        .route("/webhooks/twilio/inbound-sms", post(inbound_sms))
+        .route("/api/messages/incoming", post(inbound_sms))
+}
+
+pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+fn required(params: &[(String, String)], name: &'static str) -> ApiResult<String> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| engine::Error::invalid(name, "is required").into())
+}
+
+/// Parses the form body keeping every parameter, including ones we have never seen.
+fn parse_form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes(body)
+        .map_err(|e| ApiError::BadRequest { field: None, message: format!("the body is not form-encoded: {e}") })
+}
+
+/// An inbound SMS from the provider (`MessageSid`, `From`, `To`, `Body`, and whatever
+/// else it sends). Answers an empty TwiML `<Response/>`.
+#[utoipa::path(post, path = "/webhooks/twilio/sms", tag = "webhooks",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "Twilio's inbound message parameters"),
+    responses((status = 200, content_type = "text/xml", body = String), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn inbound_sms(State(state): State<AppState>, body: Bytes) -> ApiResult<impl IntoResponse> {
+    let metrics = &state.engine.metrics;
+    let result = async {
+        let params = parse_form(&body)?;
+        let sms = InboundSms {
+            provider_sid: required(&params, "MessageSid")?,
+            from: required(&params, "From")?,
+            to: required(&params, "To")?,
+            body: params.iter().find(|(k, _)| k == "Body").map(|(_, v)| v.clone()).unwrap_or_default(),
+            params,
+        };
+        Ok::<_, ApiError>(inbound::accept(&state.engine, &sms).await?)
+    }
+    .await;
+    match result {
+        Ok(accepted) => {
+            metrics.incr("webhooks_received_total");
+            if accepted == Accepted::Duplicate {
+                metrics.incr("webhooks_duplicate_total");
+                tracing::info!("inbound webhook repeated; acknowledged again");
+            }
+            Ok(([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML))
+        }
+        Err(e) => {
+            metrics.incr("webhooks_rejected_total");
+            Err(e)
+        }
+    }
+}

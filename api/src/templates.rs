@@ -1,0 +1,60 @@
+//! Page templates (minijinja, `.html` so they auto-escape, strict about undefined
+//! values), embedded in the binary so a release build is one file.
+
+use std::sync::Arc;
+
+use axum::response::Html;
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+
+use crate::error::{ApiError, ApiResult};
+
+const PAGES: [(&str, &str); 5] = [
+    ("base.html", include_str!("../../web/templates/base.html")),
+    ("login.html", include_str!("../../web/templates/login.html")),
+    ("dashboard.html", include_str!("../../web/templates/dashboard.html")),
+    ("inbox.html", include_str!("../../web/templates/inbox.html")),
+    ("sitter_inbox.html", include_str!("../../web/templates/sitter_inbox.html")),
+];
+
+pub const APP_CSS: &str = include_str!("../../web/static/app.css");
+pub const APP_JS: &str = include_str!("../../web/static/app.js");
+
+#[derive(Clone)]
+pub struct Templates(Arc<Environment<'static>>);
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (name, source) in PAGES {
+            // The sources are compiled into the binary and checked by the tests.
+            env.add_template(name, source).unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        Self(Arc::new(env))
+    }
+
+    pub fn render(&self, name: &str, ctx: Value) -> ApiResult<Html<String>> {
+        self.0
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map(Html)
+            .map_err(|e| ApiError::Engine(engine::Error::Internal(format!("rendering {name}: {e:#}"))))
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What every page's layout needs: who is logged in, their CSRF token, where they are.
+pub fn layout(user: Option<&engine::accounts::User>, session_id: Option<&str>, nav: &str, page: &str) -> Value {
+    context! {
+        user => user.map(|u| context! { name => u.name.clone(), role => u.role.as_str() }),
+        csrf => session_id.map(crate::auth::csrf_token).unwrap_or_default(),
+        nav => nav,
+        page => page,
+        flash => Option::<String>::None,
+    }
+}

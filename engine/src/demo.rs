@@ -1,0 +1,124 @@
+//! The demo org of the seeds: the owner and sitters to log in as, business numbers,
+//! a dozen clients, threads with messages, bookings and assignment windows around now.
+//! Seeding is idempotent: a second run finds the owner and changes nothing.
+
+use crate::{
+    Engine, Result,
+    accounts::{self, NewUser, Role},
+    clock::{DAY, HOUR, MINUTE},
+    db, ids,
+    numbers::{self, NumberClass},
+    threads::{self, NewMessage},
+    tx,
+};
+
+pub const OWNER_EMAIL: &str = "owner@example.com";
+pub const OWNER_PASSWORD: &str = "password123";
+pub const SITTER_EMAIL: &str = "sitter@example.com";
+pub const SITTER_PASSWORD: &str = "password";
+pub const FRONT_DESK: &str = "+15551111111";
+pub const SARAH_NUMBER: &str = "+15552222222";
+pub const POOL_NUMBER: &str = "+15553333333";
+
+const CLIENTS: [(&str, &str); 12] = [
+    ("John Smith", "+15551234567"),
+    ("Emily Davis", "+15550100002"),
+    ("Michael Brown", "+15550100003"),
+    ("Jessica Wilson", "+15550100004"),
+    ("David Martinez", "+15550100005"),
+    ("Ashley Taylor", "+15550100006"),
+    ("Chris Anderson", "+15550100007"),
+    ("Amanda Thomas", "+15550100008"),
+    ("Daniel Garcia", "+15550100009"),
+    ("Sophia Lee", "+15550100010"),
+    ("Ryan Harris", "+15550100011"),
+    ("Olivia Clark", "+15550100012"),
+];
+
+pub enum Seeded {
+    Created { org_id: String },
+    AlreadyThere,
+}
+
+pub async fn seed(engine: &Engine) -> Result<Seeded> {
+    let db = &engine.db;
+    let exists: Option<String> = db!(db, c => sqlx::query_scalar("select org_id from app_user where email = $1")
+        .bind(OWNER_EMAIL).fetch_optional(c).await)?;
+    if exists.is_some() {
+        return Ok(Seeded::AlreadyThere);
+    }
+    let now = engine.clock.now();
+    let mut tx = db.begin().await?;
+    let org = accounts::create_org(&mut tx, "Snout Pet Care", now).await?;
+    accounts::create_user(&mut tx, &org, NewUser { email: OWNER_EMAIL, name: "Olivia Owner", role: Role::Owner, password: OWNER_PASSWORD }, now).await?;
+    let sarah = accounts::create_user(&mut tx, &org, NewUser { email: SITTER_EMAIL, name: "Sarah Johnson", role: Role::Sitter, password: SITTER_PASSWORD }, now).await?;
+    let mike = accounts::create_user(&mut tx, &org, NewUser { email: "mike@example.com", name: "Mike Chen", role: Role::Sitter, password: SITTER_PASSWORD }, now).await?;
+    let priya = accounts::create_user(&mut tx, &org, NewUser { email: "priya@example.com", name: "Priya Patel", role: Role::Sitter, password: SITTER_PASSWORD }, now).await?;
+
+    let front_desk = numbers::create(&mut tx, &org, FRONT_DESK, NumberClass::FrontDesk, None, now).await?;
+    let sarah_number = numbers::create(&mut tx, &org, SARAH_NUMBER, NumberClass::Sitter, Some(&sarah), now).await?;
+    numbers::create(&mut tx, &org, "+15552222223", NumberClass::Sitter, Some(&mike), now).await?;
+    numbers::create(&mut tx, &org, "+15552222224", NumberClass::Sitter, Some(&priya), now).await?;
+    let pool = numbers::create(&mut tx, &org, POOL_NUMBER, NumberClass::Pool, None, now).await?;
+
+    let mut clients = Vec::new();
+    for (i, (name, phone)) in CLIENTS.iter().enumerate() {
+        let id = ids::new_id();
+        let email = format!("{}@example.net", name.to_lowercase().replace(' ', "."));
+        tx!(&mut tx, c => sqlx::query(
+            "insert into client (client_id, org_id, name, phone_e164, email, tags, created_at) values ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&id).bind(&org).bind(name).bind(phone).bind(email)
+            .bind(if i % 3 == 0 { r#"["weekly"]"# } else { "[]" }).bind(now - 90 * DAY)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        clients.push((id, *phone));
+    }
+
+    // Threads: (client index, number, sitter window: None, or (sitter, start, end) relative to now).
+    let conversations: [(usize, &str, Option<(&str, i64, i64)>, &[(&str, &str)]); 6] = [
+        (0, &front_desk, None, &[("inbound", "Hi! Can we add a walk on Friday?"), ("outbound", "Of course, John. Friday 3pm works?"), ("inbound", "Perfect, thanks!")]),
+        (1, &sarah_number, Some((&sarah, -HOUR, 7 * DAY)), &[("outbound", "Hi Emily, Sarah here for Biscuit's visits this week."), ("inbound", "Great! The spare key is under the mat.")]),
+        (2, &sarah_number, Some((&sarah, 2 * DAY, 5 * DAY)), &[("inbound", "Looking forward to next week's visits.")]),
+        (3, &sarah_number, Some((&sarah, -10 * DAY, -3 * DAY)), &[("outbound", "All done, Luna had a great walk!"), ("inbound", "Thank you so much!")]),
+        (4, &front_desk, None, &[("inbound", "Do you do overnight stays?")]),
+        (5, &pool, None, &[("inbound", "Is my booking for Saturday confirmed?"), ("outbound", "Yes, see you Saturday at 10.")]),
+    ];
+    for (k, (client, number_id, window, msgs)) in conversations.iter().enumerate() {
+        let (_, phone) = clients[*client];
+        let business = match *number_id {
+            n if n == front_desk => FRONT_DESK,
+            n if n == pool => POOL_NUMBER,
+            _ => SARAH_NUMBER,
+        };
+        let base = now - (k as i64 + 1) * 3 * HOUR;
+        let thread = threads::find_or_create(&mut tx, &org, number_id, phone, base).await?;
+        for (j, (direction, body)) in msgs.iter().enumerate() {
+            let (from, to) = if *direction == "inbound" { (phone, business) } else { (business, phone) };
+            threads::add_message(&mut tx, &org, NewMessage {
+                thread_id: &thread, direction, from, to, body, sender_user_id: None, inbound_event_id: None,
+                at: base + j as i64 * 7 * MINUTE,
+            }).await?;
+        }
+        if let Some((sitter, start, end)) = window {
+            tx!(&mut tx, c => sqlx::query(
+                "insert into assignment_window (window_id, org_id, thread_id, sitter_id, start_at, end_at, created_at) values ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(ids::new_id()).bind(&org).bind(&thread).bind(*sitter).bind(now + start).bind(now + end).bind(now)
+                .execute(c).await.map(|r| r.rows_affected()))?;
+        }
+    }
+
+    // Bookings: weekly visits for every third client, one-off visits for the rest.
+    let sitters = [&sarah, &mike, &priya];
+    for (i, (client_id, _)) in clients.iter().enumerate() {
+        let start = now + (i as i64 - 4) * DAY + 10 * HOUR;
+        let status = if start < now { "completed" } else { "scheduled" };
+        tx!(&mut tx, c => sqlx::query(
+            "insert into booking (booking_id, org_id, client_id, sitter_id, service_type, start_at, end_at, status, recurring, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(ids::new_id()).bind(&org).bind(client_id).bind(sitters[i % 3])
+            .bind(if i % 2 == 0 { "dog_walk" } else { "drop_in" })
+            .bind(start).bind(start + HOUR).bind(status).bind(i % 3 == 0).bind(now - 30 * DAY)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await?;
+    Ok(Seeded::Created { org_id: org })
+}

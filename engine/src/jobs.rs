@@ -1,0 +1,222 @@
+//! Durable jobs on apalis, in the same database as everything else.
+//!
+//! A job is enqueued inside the caller's transaction ([`Tx::enqueue`]), so it exists if
+//! and only if the rows it acts on were committed. Each delivery of a job is one attempt:
+//! apalis runs it once (`max_attempts = 1`), and on a retryable error *we* enqueue the
+//! next attempt with an exponential, jittered delay, durably, in the database. Apalis's
+//! in-worker retry layer would sleep in memory and be lost in a crash. When attempts run
+//! out the job becomes a [`dead_letter`](crate::dead_letters) row a human can replay.
+//! Handlers must be idempotent: a job that finished just before a crash may run again.
+
+use std::{future::Future, time::Duration};
+
+use apalis::prelude::*;
+use serde::{Serialize, de::DeserializeOwned};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Engine, Error, Result, dead_letters, ids, store::{Db, Tx}};
+
+pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'static {
+    /// The queue this job type runs on (shown on the ops page and in dead letters).
+    const QUEUE: &'static str;
+    /// A human name for one job of this type.
+    const NAME: &'static str;
+    /// Attempts in all, the first included.
+    const MAX_ATTEMPTS: u32 = 3;
+
+    fn org_id(&self) -> Option<&str>;
+
+    /// The row this job acts on, linked from its dead letter.
+    fn entity(&self) -> Option<(&'static str, &str)> {
+        None
+    }
+
+    fn run(&self, engine: &Engine) -> impl Future<Output = Result<()>> + Send;
+
+    /// Called once, in the dead letter's transaction, when attempts run out.
+    fn on_exhausted(
+        &self,
+        _engine: &Engine,
+        _tx: &mut Tx,
+        _error: &str,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// What is stored in the queue: the job and which attempt this is (1-based).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Envelope<J> {
+    pub attempt: u32,
+    pub job: J,
+}
+
+/// Errors worth another attempt: the database or the provider hiccuped. A job that is
+/// invalid or refers to something gone will fail the same way again.
+pub fn is_retryable(e: &Error) -> bool {
+    matches!(e, Error::Database(_) | Error::Provider(_) | Error::Queue(_) | Error::Internal(_))
+}
+
+/// Delay before attempt `next` (2, 3, …): base · 4^(next-2), ±20 % jitter.
+pub fn backoff(base: Duration, next: u32) -> Duration {
+    let factor = 4u32.saturating_pow(next.saturating_sub(2));
+    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    base.saturating_mul(factor).mul_f64(jitter)
+}
+
+impl Tx {
+    /// Enqueues `job` to run as soon as a worker is free, in this transaction.
+    pub async fn enqueue<J: Job>(&mut self, job: &J) -> Result<()> {
+        self.push(&Envelope { attempt: 1, job: job.clone() }, None, None).await
+    }
+
+    /// Enqueues `job` after `delay`; with a `key`, a second enqueue of the same key is a
+    /// no-op (the ticker and replays rely on this).
+    pub async fn enqueue_later<J: Job>(&mut self, job: &J, delay: Duration, key: Option<&str>) -> Result<()> {
+        self.push(&Envelope { attempt: 1, job: job.clone() }, Some(delay), key).await
+    }
+
+    async fn push<J: Job>(&mut self, env: &Envelope<J>, delay: Option<Duration>, key: Option<&str>) -> Result<()> {
+        let bytes = serde_json::to_vec(env).map_err(|e| Error::Queue(e.to_string()))?;
+        let mut builder = TaskBuilder::new(bytes).max_attempts(1);
+        if let Some(delay) = delay {
+            builder = builder.run_after(delay);
+        }
+        if let Some(key) = key {
+            builder = builder.idempotency_key(key);
+        }
+        let task = builder.build();
+        let queue_err = |e: &dyn std::fmt::Display| Error::Queue(e.to_string());
+        match self {
+            Tx::Sqlite(t) => {
+                // SQLite ignores a duplicate idempotency key by itself.
+                apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &[task])
+                    .await
+                    .map_err(|e| queue_err(&e))
+            }
+            Tx::Postgres(t) => {
+                // PostgreSQL raises a unique violation, which would abort the whole
+                // transaction: push inside a savepoint and treat a duplicate as done.
+                let mut sp = sqlx::Connection::begin(&mut **t).await?;
+                match apalis_postgres::queries::push_tasks(&mut *sp, J::QUEUE, vec![task]).await {
+                    Ok(()) => Ok(sp.commit().await?),
+                    Err(e) if key.is_some() && is_duplicate(&e.to_string()) => {
+                        sp.rollback().await?;
+                        Ok(())
+                    }
+                    Err(e) => Err(queue_err(&e)),
+                }
+            }
+        }
+    }
+}
+
+fn is_duplicate(error: &str) -> bool {
+    error.contains("23505") || error.contains("duplicate key")
+}
+
+/// One attempt of a job: run it, and on failure either schedule the next attempt or
+/// write the dead letter.
+async fn handle<J: Job>(env: Envelope<J>, engine: Data<Engine>) -> Result<(), BoxDynError> {
+    let error = match env.job.run(&engine).await {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let message = error.to_string();
+    if is_retryable(&error) && env.attempt < J::MAX_ATTEMPTS {
+        let next = env.attempt + 1;
+        let delay = backoff(engine.settings.retry_base, next);
+        tracing::warn!(queue = J::QUEUE, attempt = env.attempt, next_in_ms = delay.as_millis() as u64, error = %message, "job attempt failed; retrying");
+        let mut tx = engine.db.begin().await?;
+        tx.push(&Envelope { attempt: next, job: env.job.clone() }, Some(delay), None).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    tracing::error!(queue = J::QUEUE, attempt = env.attempt, error = %message, "job failed for good; dead-lettered");
+    let mut tx = engine.db.begin().await?;
+    dead_letters::record(&engine, &mut tx, &env.job, env.attempt, &message).await?;
+    env.job.on_exhausted(&engine, &mut tx, &message).await?;
+    tx.commit().await?;
+    // Returning the error leaves apalis's row `Failed` with it, as a second record.
+    Err(message.into())
+}
+
+/// The worker settings `serve` and `worker` share.
+#[derive(Clone, Debug)]
+pub struct WorkerOptions {
+    /// How often an idle worker looks for due jobs.
+    pub poll: Duration,
+    /// Jobs of one queue in flight at once in this process.
+    pub concurrency: usize,
+    /// How long shutdown waits for running jobs.
+    pub drain_timeout: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self { poll: Duration::from_millis(100), concurrency: 4, drain_timeout: Duration::from_secs(20) }
+    }
+}
+
+fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> Monitor {
+    // Unique per process start: apalis refuses a name still registered by a process that
+    // stopped less than a heartbeat ago.
+    let name = format!("{}-{}", J::QUEUE, &ids::new_token()[..8]);
+    let (engine, poll, concurrency) = (engine.clone(), opts.poll, opts.concurrency);
+    match engine.db.clone() {
+        Db::Sqlite(pool) => monitor.register(move |_| {
+            let config = apalis_sqlite::Config::default().queue(J::QUEUE).batch_size(concurrency * 4);
+            let backend = apalis_sqlite::SqliteStorage::<Envelope<J>>::new(&pool)
+                .with_config(config)
+                .poll_with_interval(poll);
+            WorkerBuilder::new(name.as_str())
+                .backend(backend)
+                .data(engine.clone())
+                .concurrency(concurrency)
+                .build(handle::<J>)
+        }),
+        Db::Postgres(pool) => monitor.register(move |_| {
+            let config = apalis_postgres::Config::default().queue(J::QUEUE).batch_size(concurrency * 4);
+            let backend = apalis_postgres::PostgresStorage::<Envelope<J>>::new(&pool)
+                .with_config(config)
+                .poll_with_interval(poll);
+            WorkerBuilder::new(name.as_str())
+                .backend(backend)
+                .data(engine.clone())
+                .concurrency(concurrency)
+                .build(handle::<J>)
+        }),
+    }
+}
+
+/// Runs a worker for every job type until `shutdown` fires, then lets running jobs
+/// finish for at most `drain_timeout`.
+pub async fn run_workers(engine: Engine, opts: WorkerOptions, shutdown: CancellationToken) -> Result<()> {
+    let monitor = Monitor::new().shutdown_timeout(opts.drain_timeout);
+    let monitor = register::<crate::inbound::RouteInbound>(monitor, &engine, &opts);
+    monitor
+        .run_with_signal(async move {
+            shutdown.cancelled().await;
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Queue(e.to_string()))
+}
+
+/// Jobs not yet finished (waiting, due later, or running), across every queue. Tests
+/// wait for this to reach zero instead of sleeping.
+pub async fn unfinished(db: &Db) -> Result<i64> {
+    let n: i64 = match db {
+        Db::Sqlite(p) => {
+            sqlx::query_scalar("select count(*) from Jobs where status in ('Pending', 'Queued', 'Running')")
+                .fetch_one(p)
+                .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_scalar("select count(*) from apalis.jobs where status in ('Pending', 'Queued', 'Running')")
+                .fetch_one(p)
+                .await?
+        }
+    };
+    Ok(n)
+}

@@ -1,0 +1,158 @@
+//! The one handle to the database: SQLite (embedded default) or PostgreSQL (scale-out),
+//! chosen by the URL alone.
+//!
+//! Every query is written once, in the dialect both databases share (`$1` placeholders,
+//! `returning`, `on conflict`), and the [`db!`] / [`tx!`] macros expand it for each
+//! concrete pool. Concrete pools, not `sqlx::Any`, because apalis enqueues jobs through
+//! a transaction of its own database type: that is what lets a job be enqueued in the
+//! same transaction as the rows it acts on.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    PgPool, Postgres, Sqlite, SqlitePool,
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::{Error, Result};
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction on either database. Dropped without `commit` it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the pool of whichever database `$db` is.
+#[macro_export]
+macro_rules! db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($c) => $body,
+            $crate::store::Db::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the connection of the transaction `$tx`.
+#[macro_export]
+macro_rules! tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Db {
+    /// Connects without migrating. SQLite files (and their folder) are created on first use.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if is_postgres_url(url) {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Self::Postgres(pool));
+        }
+        if !url.starts_with("sqlite:") {
+            return Err(Error::invalid(
+                "DATABASE_URL",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid("DATABASE_URL", e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL with WAL: a commit survives a process crash; only an OS crash or
+            // power cut can lose the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(15))
+            .foreign_keys(true);
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::invalid("DATABASE_URL", format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await?;
+        Ok(Self::Sqlite(pool))
+    }
+
+    /// Applies our migrations and apalis's (kept in their own history table so the two
+    /// never clash). Forward-only and idempotent.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrate_err = |e: sqlx::migrate::MigrateError| Error::Internal(format!("migration failed: {e}"));
+        match self {
+            Self::Sqlite(pool) => {
+                sqlx::migrate!("../migrations/sqlite").run(pool).await.map_err(migrate_err)?;
+                let mut jobs = apalis_sqlite::SqliteStorage::<()>::migrations();
+                jobs.dangerous_set_table_name("_apalis_migrations");
+                jobs.run(pool).await.map_err(migrate_err)?;
+            }
+            Self::Postgres(pool) => {
+                sqlx::migrate!("../migrations/postgres").run(pool).await.map_err(migrate_err)?;
+                let mut jobs = apalis_postgres::PostgresStorage::<()>::migrations();
+                jobs.dangerous_set_table_name("_apalis_migrations");
+                jobs.run(pool).await.map_err(migrate_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Self::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Self::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        db!(self, c => sqlx::query("select 1").execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        db!(self, c => c.close().await);
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Self::Sqlite(t) => t.commit().await?,
+            Self::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
