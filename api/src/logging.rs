@@ -50,7 +50,8 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Redacting<M> {
 /// or `text` lines on stdout.
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,apalis=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(Redacting(io::stdout));
+    let ansi = std::io::IsTerminal::is_terminal(&io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(Redacting(io::stdout));
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 

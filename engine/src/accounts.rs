@@ -210,12 +210,14 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub role: Role,
-    pub password: &'a str,
+    /// From [`hash_password`], computed before the transaction: hashing is slow on
+    /// purpose and must not hold the database's write lock.
+    pub password_hash: &'a str,
 }
 
 pub async fn create_user(tx: &mut Tx, org_id: &str, user: NewUser<'_>, now: Millis) -> Result<String> {
     let user_id = ids::new_id();
-    let hash = hash_password(user.password.to_owned()).await?;
+    let hash = user.password_hash;
     let result = tx!(tx, c => sqlx::query(
         "insert into app_user (user_id, org_id, email, name, role, password_hash, created_at) values ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&user_id).bind(org_id).bind(user.email.trim().to_lowercase()).bind(user.name)

@@ -48,12 +48,14 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         return Ok(Seeded::AlreadyThere);
     }
     let now = engine.clock.now();
+    let owner_hash = accounts::hash_password(OWNER_PASSWORD.to_owned()).await?;
+    let sitter_hash = accounts::hash_password(SITTER_PASSWORD.to_owned()).await?;
     let mut tx = db.begin().await?;
     let org = accounts::create_org(&mut tx, "Snout Pet Care", now).await?;
-    accounts::create_user(&mut tx, &org, NewUser { email: OWNER_EMAIL, name: "Olivia Owner", role: Role::Owner, password: OWNER_PASSWORD }, now).await?;
-    let sarah = accounts::create_user(&mut tx, &org, NewUser { email: SITTER_EMAIL, name: "Sarah Johnson", role: Role::Sitter, password: SITTER_PASSWORD }, now).await?;
-    let mike = accounts::create_user(&mut tx, &org, NewUser { email: "mike@example.com", name: "Mike Chen", role: Role::Sitter, password: SITTER_PASSWORD }, now).await?;
-    let priya = accounts::create_user(&mut tx, &org, NewUser { email: "priya@example.com", name: "Priya Patel", role: Role::Sitter, password: SITTER_PASSWORD }, now).await?;
+    accounts::create_user(&mut tx, &org, NewUser { email: OWNER_EMAIL, name: "Olivia Owner", role: Role::Owner, password_hash: &owner_hash }, now).await?;
+    let sarah = accounts::create_user(&mut tx, &org, NewUser { email: SITTER_EMAIL, name: "Sarah Johnson", role: Role::Sitter, password_hash: &sitter_hash }, now).await?;
+    let mike = accounts::create_user(&mut tx, &org, NewUser { email: "mike@example.com", name: "Mike Chen", role: Role::Sitter, password_hash: &sitter_hash }, now).await?;
+    let priya = accounts::create_user(&mut tx, &org, NewUser { email: "priya@example.com", name: "Priya Patel", role: Role::Sitter, password_hash: &sitter_hash }, now).await?;
 
     let front_desk = numbers::create(&mut tx, &org, FRONT_DESK, NumberClass::FrontDesk, None, now).await?;
     let sarah_number = numbers::create(&mut tx, &org, SARAH_NUMBER, NumberClass::Sitter, Some(&sarah), now).await?;

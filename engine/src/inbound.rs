@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Engine, Result,
     clock::Millis,
-    ids,
+    db, ids,
     jobs::Job,
     numbers, phone,
     threads::{self, NewMessage},
@@ -87,8 +87,9 @@ impl Job for RouteInbound {
     }
 
     async fn run(&self, engine: &Engine) -> Result<()> {
-        let mut tx = engine.db.begin().await?;
-        let event: Option<EventRow> = tx!(&mut tx, c => sqlx::query_as(
+        // Reads first, on the pool; the transaction below holds SQLite's write lock and
+        // never waits for a second connection while it does.
+        let event: Option<EventRow> = db!(&engine.db, c => sqlx::query_as(
             "select org_id, from_e164, to_e164, body, received_at, processed_at from inbound_event where inbound_event_id = $1")
             .bind(&self.inbound_event_id).fetch_optional(c).await)?;
         // Gone or already filed: a repeated delivery of this job does nothing.
@@ -96,9 +97,12 @@ impl Job for RouteInbound {
             return Ok(());
         };
         let number = numbers::by_e164(&engine.db, &event.to_e164).await?;
+        let mut tx = engine.db.begin().await?;
         match (event.org_id.as_deref(), number) {
             (Some(org_id), Some(number)) if number.org_id == org_id => {
                 let thread_id = threads::find_or_create(&mut tx, org_id, &number.number_id, &event.from_e164, event.received_at).await?;
+                // The message is unique per inbound event: a concurrent second run of
+                // this job fails here, retries, and then finds the event processed.
                 threads::add_message(&mut tx, org_id, NewMessage {
                     thread_id: &thread_id,
                     direction: "inbound",

@@ -1,1 +1,188 @@
-//! tests
+//! The black-box test harness: [`TestApp`] starts the real server (router, job workers,
+//! migrations) on a random port with a fresh database, a temporary SQLite file, or, when
+//! `TEST_DATABASE_URL` is set, a new PostgreSQL database, and drives it over HTTP.
+
+pub mod browser;
+
+use std::{net::SocketAddr, time::Duration};
+
+use api::{AppState, Config};
+use engine::{Clock, Engine};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub use engine::demo;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub engine: Engine,
+    pub state: AppState,
+    /// A client with no cookies; see [`TestApp::login`] for a logged-in one.
+    pub client: Client,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database next to
+/// `TEST_DATABASE_URL` (returned with its admin URL so it can be dropped afterwards).
+pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+            let pool = sqlx_admin(&admin).await;
+            sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            pool.close().await;
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            (format!("{base}/{name}"), Some((admin.clone(), name)))
+        }
+        _ => (format!("sqlite://{}/switchboard.db", dir.display()), None),
+    }
+}
+
+async fn sqlx_admin(url: &str) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect to TEST_DATABASE_URL")
+}
+
+pub fn drop_database(admin: String, name: String) {
+    // Drop runs outside any runtime we may block on: use a thread with its own.
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let pool = sqlx_admin(&admin).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)"))).execute(&pool).await;
+            pool.close().await;
+        });
+    })
+    .join();
+}
+
+impl TestApp {
+    /// A running app with the demo org seeded.
+    pub async fn spawn() -> Self {
+        let app = Self::spawn_empty().await;
+        engine::demo::seed(&app.engine).await.expect("seed demo org");
+        app
+    }
+
+    /// A running app with an empty database.
+    pub async fn spawn_empty() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg_database) = fresh_database(dir.path()).await;
+        let mut config = Config::default();
+        config.database_url = url;
+        config.job_poll = Duration::from_millis(20);
+        config.retry_base = Duration::from_millis(1);
+        let state = api::build_state(config, Clock::default()).await.expect("build state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn({
+            let (state, shutdown) = (state.clone(), shutdown.clone());
+            async move { api::serve(state, listener, shutdown, true).await.expect("serve") }
+        });
+        Self {
+            addr,
+            engine: state.engine.clone(),
+            state,
+            client: client(),
+            shutdown,
+            server: Some(server),
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A client logged in as `email`; panics if the login fails.
+    pub async fn login(&self, email: &str, password: &str) -> Client {
+        let c = client();
+        let res = c.post(self.url("/api/auth/login")).json(&serde_json::json!({ "email": email, "password": password })).send().await.expect("login");
+        assert_eq!(res.status(), StatusCode::OK, "login as {email}");
+        c
+    }
+
+    pub async fn owner(&self) -> Client {
+        self.login(demo::OWNER_EMAIL, demo::OWNER_PASSWORD).await
+    }
+
+    pub async fn sitter(&self) -> Client {
+        self.login(demo::SITTER_EMAIL, demo::SITTER_PASSWORD).await
+    }
+
+    /// Posts an inbound SMS webhook, form-encoded as Twilio does.
+    pub async fn inbound(&self, sid: &str, from: &str, to: &str, body: &str) -> Response {
+        self.client
+            .post(self.url("/webhooks/twilio/inbound-sms"))
+            .form(&[("MessageSid", sid), ("From", from), ("To", to), ("Body", body), ("AccountSid", "ACtest")])
+            .send()
+            .await
+            .expect("webhook")
+    }
+
+    /// Waits until every queued job has run (including retries due soon). Never sleeps
+    /// a fixed time: it watches the queue and returns as soon as it is empty.
+    pub async fn drain(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let n = engine::jobs::unfinished(&self.engine.db).await.expect("count jobs");
+            if n == 0 {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{n} jobs still unfinished after 30 s");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Stops the server and workers the way a SIGTERM does, and waits for them.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some((admin, name)) = self.pg_database.take() {
+            if let Some(server) = self.server.take() {
+                server.abort();
+            }
+            drop_database(admin, name);
+        }
+    }
+}
+
+pub fn client() -> Client {
+    engine::install_tls_provider();
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// GETs JSON, asserting the status.
+pub async fn get_json(c: &Client, url: &str, status: StatusCode) -> Value {
+    let res = c.get(url).send().await.expect("request");
+    assert_eq!(res.status(), status, "GET {url}");
+    res.json().await.expect("json body")
+}
+
+/// The owner inbox's threads as JSON values.
+pub async fn owner_threads(app: &TestApp, c: &Client) -> Vec<Value> {
+    let page = get_json(c, &app.url("/api/messages/threads?inbox=owner&limit=200"), StatusCode::OK).await;
+    page["threads"].as_array().cloned().unwrap_or_default()
+}
+
+/// The messages of one thread as JSON values.
+pub async fn thread_messages(app: &TestApp, c: &Client, thread_id: &str) -> Vec<Value> {
+    let body = get_json(c, &app.url(&format!("/api/messages/threads/{thread_id}/messages")), StatusCode::OK).await;
+    body["messages"].as_array().cloned().unwrap_or_default()
+}

@@ -8,7 +8,7 @@ use axum::{
     Router,
     body::Bytes,
     extract::State,
-    http::header,
+    http::{HeaderMap, header},
     response::IntoResponse,
     routing::post,
 };
@@ -37,10 +37,31 @@ fn required(params: &[(String, String)], name: &'static str) -> ApiResult<String
         .ok_or_else(|| engine::Error::invalid(name, "is required").into())
 }
 
-/// Parses the form body keeping every parameter, including ones we have never seen.
-fn parse_form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
-    serde_urlencoded::from_bytes(body)
-        .map_err(|e| ApiError::BadRequest { field: None, message: format!("the body is not form-encoded: {e}") })
+/// Parses the body keeping every parameter, including ones we have never seen. Twilio
+/// sends a form; a flat JSON object of strings (as in hand-made test calls) works too.
+fn parse_params(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<(String, String)>> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let params: Vec<(String, String)> = if is_json {
+        let map: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest { field: None, message: format!("the body is not a JSON object: {e}") })?;
+        map.into_iter().map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect()
+    } else {
+        serde_urlencoded::from_bytes(body)
+            .map_err(|e| ApiError::BadRequest { field: None, message: format!("the body is not form-encoded: {e}") })?
+    };
+    Ok(params.into_iter().map(|(k, v)| (k, restore_plus(v))).collect())
+}
+
+/// An unescaped `+` in a form body decodes as a space: ` 15551234567` from a hand-typed
+/// `From=+15551234567` means `+15551234567`.
+fn restore_plus(value: String) -> String {
+    match value.strip_prefix(' ') {
+        Some(rest) if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) => format!("+{rest}"),
+        _ => value,
+    }
 }
 
 /// An inbound SMS from the provider (`MessageSid`, `From`, `To`, `Body`, and whatever
@@ -48,10 +69,10 @@ fn parse_form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
 #[utoipa::path(post, path = "/webhooks/twilio/sms", tag = "webhooks",
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "Twilio's inbound message parameters"),
     responses((status = 200, content_type = "text/xml", body = String), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn inbound_sms(State(state): State<AppState>, body: Bytes) -> ApiResult<impl IntoResponse> {
+pub async fn inbound_sms(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<impl IntoResponse> {
     let metrics = &state.engine.metrics;
     let result = async {
-        let params = parse_form(&body)?;
+        let params = parse_params(&headers, &body)?;
         let sms = InboundSms {
             provider_sid: required(&params, "MessageSid")?,
             from: required(&params, "From")?,
