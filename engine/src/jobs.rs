@@ -158,6 +158,32 @@ impl Default for WorkerOptions {
     }
 }
 
+/// Wakes an idle worker every `period` to look for due jobs.
+///
+/// apalis's own `IntervalStrategy` re-arms its timer without polling it after a tick;
+/// when that tick coincides with an empty fetch nothing is left to wake the worker, and
+/// it sleeps until its 30 s heartbeat (seen as jobs stalling for 30 s under load). This
+/// one always leaves its timer polled, as `PollStrategy`'s contract asks.
+struct Tick(tokio::time::Interval);
+
+impl Tick {
+    fn new(period: Duration) -> Self {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self(interval)
+    }
+}
+
+impl PollStrategy for Tick {
+    fn poll_drive(&mut self, cx: &mut std::task::Context<'_>, _: &PollSnapshot) -> std::task::Poll<Option<()>> {
+        let mut fired = false;
+        while self.0.poll_tick(cx).is_ready() {
+            fired = true;
+        }
+        if fired { std::task::Poll::Ready(Some(())) } else { std::task::Poll::Pending }
+    }
+}
+
 fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> Monitor {
     // Unique per process start: apalis refuses a name still registered by a process that
     // stopped less than a heartbeat ago.
@@ -168,7 +194,7 @@ fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> 
             let config = apalis_sqlite::Config::default().queue(J::QUEUE).batch_size(concurrency * 4);
             let backend = apalis_sqlite::SqliteStorage::<Envelope<J>>::new(&pool)
                 .with_config(config)
-                .poll_with_interval(poll);
+                .poll_with_strategy(Tick::new(poll));
             WorkerBuilder::new(name.as_str())
                 .backend(backend)
                 .data(engine.clone())
@@ -179,7 +205,7 @@ fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> 
             let config = apalis_postgres::Config::default().queue(J::QUEUE).batch_size(concurrency * 4);
             let backend = apalis_postgres::PostgresStorage::<Envelope<J>>::new(&pool)
                 .with_config(config)
-                .poll_with_interval(poll);
+                .poll_with_strategy(Tick::new(poll));
             WorkerBuilder::new(name.as_str())
                 .backend(backend)
                 .data(engine.clone())

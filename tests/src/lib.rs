@@ -72,6 +72,7 @@ impl TestApp {
 
     /// A running app with an empty database.
     pub async fn spawn_empty() -> Self {
+        init_test_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_database) = fresh_database(dir.path()).await;
         let mut config = Config::default();
@@ -185,4 +186,11 @@ pub async fn owner_threads(app: &TestApp, c: &Client) -> Vec<Value> {
 pub async fn thread_messages(app: &TestApp, c: &Client, thread_id: &str) -> Vec<Value> {
     let body = get_json(c, &app.url(&format!("/api/messages/threads/{thread_id}/messages")), StatusCode::OK).await;
     body["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// Logs of the app under test, on when `TEST_LOG` is set (e.g. `TEST_LOG=debug`).
+pub fn init_test_logs() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
 }
