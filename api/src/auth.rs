@@ -48,7 +48,10 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiEr
     let now = engine.clock.now();
     if let Some(key) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         // A wrong key is an error, never a silent fall-back to the cookie.
-        return accounts::api_key_caller(&engine.db, key, now).await?.map(Some).ok_or(ApiError::Unauthorized);
+        return accounts::api_key_caller(&engine.db, key, now)
+            .await?
+            .map(Some)
+            .ok_or(ApiError::Unauthorized);
     }
     match cookie(&parts.headers, SESSION_COOKIE) {
         Some(token) => Ok(accounts::session_caller(&engine.db, token, now).await?),
@@ -62,8 +65,14 @@ pub struct Authed(pub Caller);
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        caller(parts, state).await?.map(Self).ok_or(ApiError::Unauthorized)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        caller(parts, state)
+            .await?
+            .map(Self)
+            .ok_or(ApiError::Unauthorized)
     }
 }
 
@@ -73,7 +82,10 @@ pub struct Owner(pub OwnerScope);
 impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Authed(c) = Authed::from_request_parts(parts, state).await?;
         Ok(Self(c.owner()?))
     }
@@ -85,7 +97,10 @@ pub struct Sitter(pub SitterScope);
 impl FromRequestParts<AppState> for Sitter {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Authed(c) = Authed::from_request_parts(parts, state).await?;
         Ok(Self(c.sitter()?))
     }
@@ -113,7 +128,10 @@ pub struct PageUser(pub Caller);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = PageRedirect;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match caller(parts, state).await {
             Ok(Some(c)) if c.session_id.is_some() => Ok(Self(c)),
             _ => Err(PageRedirect(Redirect::to("/login"))),
@@ -127,7 +145,10 @@ pub struct OwnerPage(pub Caller, pub OwnerScope);
 impl FromRequestParts<AppState> for OwnerPage {
     type Rejection = PageRedirect;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let PageUser(c) = PageUser::from_request_parts(parts, state).await?;
         match c.owner() {
             Ok(scope) => Ok(Self(c, scope)),
@@ -142,7 +163,10 @@ pub struct SitterPage(pub Caller, pub SitterScope);
 impl FromRequestParts<AppState> for SitterPage {
     type Rejection = PageRedirect;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let PageUser(c) = PageUser::from_request_parts(parts, state).await?;
         match c.sitter() {
             Ok(scope) => Ok(Self(c, scope)),
@@ -175,14 +199,18 @@ impl LoginLimiter {
     pub fn check(&self, email: &str) -> Result<(), u64> {
         let map = self.failures.lock().map_err(|_| 1u64)?;
         match map.get(&email.to_lowercase()) {
-            Some((n, since)) if *n >= MAX_FAILURES && since.elapsed() < WINDOW => Err((WINDOW - since.elapsed()).as_secs().max(1)),
+            Some((n, since)) if *n >= MAX_FAILURES && since.elapsed() < WINDOW => {
+                Err((WINDOW - since.elapsed()).as_secs().max(1))
+            }
             _ => Ok(()),
         }
     }
 
     pub fn failed(&self, email: &str) {
         if let Ok(mut map) = self.failures.lock() {
-            let entry = map.entry(email.to_lowercase()).or_insert((0, Instant::now()));
+            let entry = map
+                .entry(email.to_lowercase())
+                .or_insert((0, Instant::now()));
             if entry.1.elapsed() >= WINDOW {
                 *entry = (0, Instant::now());
             }

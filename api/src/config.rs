@@ -72,7 +72,10 @@ pub struct ConfigError {
 }
 
 fn err(name: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { name: name.to_owned(), reason: reason.into() }
+    ConfigError {
+        name: name.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 impl Config {
@@ -80,8 +83,10 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut values: Vec<(&'static str, String)> = Vec::new();
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|e| err("--config", format!("cannot read {}: {e}", path.display())))?;
-            let f: FileConfig = toml::from_str(&text).map_err(|e| err("--config", format!("{}: {}", path.display(), e.message())))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| err("--config", format!("cannot read {}: {e}", path.display())))?;
+            let f: FileConfig = toml::from_str(&text)
+                .map_err(|e| err("--config", format!("{}: {}", path.display(), e.message())))?;
             let num = |v: Option<u64>| v.map(|n| n.to_string());
             for (name, v) in [
                 ("DATABASE_URL", f.database_url),
@@ -94,8 +99,14 @@ impl Config {
                 ("TWILIO_API_BASE", f.twilio_api_base),
                 ("SWITCHBOARD_LOG_FORMAT", f.switchboard_log_format),
                 ("SWITCHBOARD_JOB_POLL_MS", num(f.switchboard_job_poll_ms)),
-                ("SWITCHBOARD_JOB_CONCURRENCY", num(f.switchboard_job_concurrency)),
-                ("SWITCHBOARD_RETRY_BASE_MS", num(f.switchboard_retry_base_ms)),
+                (
+                    "SWITCHBOARD_JOB_CONCURRENCY",
+                    num(f.switchboard_job_concurrency),
+                ),
+                (
+                    "SWITCHBOARD_RETRY_BASE_MS",
+                    num(f.switchboard_retry_base_ms),
+                ),
             ] {
                 if let Some(v) = v {
                     values.push((name, v));
@@ -117,7 +128,12 @@ impl Config {
 
     /// Applies one setting by its environment-variable name.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
-        let ms = |v: &str| v.trim().parse::<u64>().map(Duration::from_millis).map_err(|_| err(name, "must be a whole number of milliseconds"));
+        let ms = |v: &str| {
+            v.trim()
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| err(name, "must be a whole number of milliseconds"))
+        };
         match name {
             "DATABASE_URL" => {
                 if !(value.starts_with("sqlite:") || engine::store::is_postgres_url(value)) {
@@ -126,7 +142,12 @@ impl Config {
                 self.database_url = value.to_owned();
             }
             "SWITCHBOARD_ADDR" => {
-                self.addr = value.parse().map_err(|_| err(name, format!("`{value}` is not an address such as 127.0.0.1:3000")))?;
+                self.addr = value.parse().map_err(|_| {
+                    err(
+                        name,
+                        format!("`{value}` is not an address such as 127.0.0.1:3000"),
+                    )
+                })?;
             }
             "SWITCHBOARD_PROVIDER" => match value {
                 "mock" | "twilio" => self.provider = value.to_owned(),
@@ -148,7 +169,12 @@ impl Config {
             },
             "SWITCHBOARD_JOB_POLL_MS" => self.job_poll = ms(value)?.max(Duration::from_millis(10)),
             "SWITCHBOARD_JOB_CONCURRENCY" => {
-                self.job_concurrency = value.trim().parse().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| err(name, "must be a number from 1 to 256"))?;
+                self.job_concurrency = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| err(name, "must be a number from 1 to 256"))?;
             }
             "SWITCHBOARD_RETRY_BASE_MS" => self.retry_base = ms(value)?,
             _ => return Err(err(name, "is not a setting Switchboard knows")),
@@ -173,7 +199,9 @@ impl Config {
 
     /// Cookies get `Secure` when the public URL is https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_base_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_base_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -201,7 +229,12 @@ mod tests {
         let mut c = Config::default();
         let e = c.set("SWITCHBOARD_ADDR", "nope").unwrap_err();
         assert_eq!(e.name, "SWITCHBOARD_ADDR");
-        assert!(c.set("DATABASE_URL", "mysql://x").unwrap_err().to_string().starts_with("DATABASE_URL:"));
+        assert!(
+            c.set("DATABASE_URL", "mysql://x")
+                .unwrap_err()
+                .to_string()
+                .starts_with("DATABASE_URL:")
+        );
         assert!(c.set("SWITCHBOARD_PROVIDER", "carrier-pigeon").is_err());
         c.set("SWITCHBOARD_PROVIDER", "twilio").unwrap();
         assert_eq!(c.check().unwrap_err().name, "TWILIO_ACCOUNT_SID");

@@ -14,9 +14,14 @@ use serde::Serialize;
 pub enum ApiError {
     Engine(Error),
     /// A request body or query that did not parse, with the field it names if any.
-    BadRequest { field: Option<String>, message: String },
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
     Unauthorized,
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -38,15 +43,29 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, String, Option<BTreeMap<String, String>>) {
+    fn parts(
+        &self,
+    ) -> (
+        StatusCode,
+        &'static str,
+        String,
+        Option<BTreeMap<String, String>>,
+    ) {
         match self {
             Self::BadRequest { field, message } => (
                 StatusCode::BAD_REQUEST,
                 "invalid",
                 message.clone(),
-                field.as_ref().map(|f| BTreeMap::from([(f.clone(), message.clone())])),
+                field
+                    .as_ref()
+                    .map(|f| BTreeMap::from([(f.clone(), message.clone())])),
             ),
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "log in or send an X-API-Key header".to_owned(), None),
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "log in or send an X-API-Key header".to_owned(),
+                None,
+            ),
             Self::TooManyRequests { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
@@ -54,7 +73,12 @@ impl ApiError {
                 None,
             ),
             Self::Engine(e) => match e {
-                Error::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
+                Error::NotFound(what) => (
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("{what} not found"),
+                    None,
+                ),
                 Error::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.to_string(), None),
                 Error::Invalid { field, reason } => (
                     StatusCode::BAD_REQUEST,
@@ -63,11 +87,19 @@ impl ApiError {
                     Some(BTreeMap::from([((*field).to_owned(), reason.to_string())])),
                 ),
                 Error::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.to_string(), None),
-                Error::BadCredentials => (StatusCode::UNAUTHORIZED, "unauthorized", "wrong email or password".to_owned(), None),
+                Error::BadCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "wrong email or password".to_owned(),
+                    None,
+                ),
                 Error::Provider(m) => (StatusCode::BAD_GATEWAY, "provider", m.clone(), None),
-                Error::Database(_) | Error::Queue(_) | Error::Internal(_) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".to_owned(), None)
-                }
+                Error::Database(_) | Error::Queue(_) | Error::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side".to_owned(),
+                    None,
+                ),
             },
         }
     }
@@ -79,11 +111,19 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
-        let mut response = (status, axum::Json(ErrorBody { error, message, fields })).into_response();
-        if let Self::TooManyRequests { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        let mut response = (
+            status,
+            axum::Json(ErrorBody {
+                error,
+                message,
+                fields,
+            }),
+        )
+            .into_response();
+        if let Self::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

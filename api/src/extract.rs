@@ -2,7 +2,10 @@
 //! shape, naming the field serde complained about, instead of axum's plain text.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Request, rejection::{FormRejection, JsonRejection, QueryRejection}},
+    extract::{
+        FromRequest, FromRequestParts, Request,
+        rejection::{FormRejection, JsonRejection, QueryRejection},
+    },
     http::request::Parts,
 };
 use serde::de::DeserializeOwned;
@@ -14,11 +17,15 @@ fn field_of(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
     let len = message[start..].find('`')?;
     let field = &message[start..start + len];
-    (!field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| field.to_owned())
+    (!field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| field.to_owned())
 }
 
 fn bad_request(message: String) -> ApiError {
-    ApiError::BadRequest { field: field_of(&message), message }
+    ApiError::BadRequest {
+        field: field_of(&message),
+        message,
+    }
 }
 
 pub struct Json<T>(pub T);
@@ -29,7 +36,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(bad_request(e.body_text().replace("Failed to deserialize the JSON body into the target type: ", ""))),
+            Err(JsonRejection::JsonDataError(e)) => Err(bad_request(e.body_text().replace(
+                "Failed to deserialize the JSON body into the target type: ",
+                "",
+            ))),
             Err(e) => Err(bad_request(e.body_text())),
         }
     }
@@ -43,7 +53,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(Self(v)),
-            Err(FormRejection::FailedToDeserializeForm(e)) => Err(bad_request(e.body_text().replace("Failed to deserialize form: ", ""))),
+            Err(FormRejection::FailedToDeserializeForm(e)) => Err(bad_request(
+                e.body_text().replace("Failed to deserialize form: ", ""),
+            )),
             Err(e) => Err(bad_request(e.body_text())),
         }
     }
@@ -57,9 +69,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(bad_request(e.body_text().replace("Failed to deserialize query string: ", "")))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(bad_request(
+                e.body_text()
+                    .replace("Failed to deserialize query string: ", ""),
+            )),
             Err(e) => Err(bad_request(e.body_text())),
         }
     }
@@ -69,7 +82,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 mod tests {
     #[test]
     fn finds_the_field_serde_names() {
-        assert_eq!(super::field_of("missing field `email` at line 1 column 2").as_deref(), Some("email"));
-        assert_eq!(super::field_of("invalid type: string \"x\", expected u32"), None);
+        assert_eq!(
+            super::field_of("missing field `email` at line 1 column 2").as_deref(),
+            Some("email")
+        );
+        assert_eq!(
+            super::field_of("invalid type: string \"x\", expected u32"),
+            None
+        );
     }
 }

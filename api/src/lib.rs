@@ -32,16 +32,23 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(pages::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::track,
+        ))
         .with_state(state)
 }
 
 /// Connects, migrates and builds the shared state.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     engine::install_tls_provider();
-    let db = Db::connect(&config.database_url).await.context("connecting to DATABASE_URL")?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .context("connecting to DATABASE_URL")?;
     db.migrate().await.context("migrating the database")?;
-    let settings = Settings { retry_base: config.retry_base };
+    let settings = Settings {
+        retry_base: config.retry_base,
+    };
     Ok(AppState {
         engine: Engine::new(db, clock, settings),
         config: std::sync::Arc::new(config),
@@ -51,13 +58,22 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
 }
 
 pub fn worker_options(config: &Config) -> WorkerOptions {
-    WorkerOptions { poll: config.job_poll, concurrency: config.job_concurrency, ..WorkerOptions::default() }
+    WorkerOptions {
+        poll: config.job_poll,
+        concurrency: config.job_concurrency,
+        ..WorkerOptions::default()
+    }
 }
 
 /// Serves HTTP on `listener` (and runs the job workers when `workers` is set) until
 /// `shutdown` fires: then stops taking requests, lets running jobs finish (bounded), and
 /// returns.
-pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken, workers: bool) -> anyhow::Result<()> {
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    workers: bool,
+) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     if workers {
         spawn_workers(&tracker, &state, shutdown.clone());
@@ -68,8 +84,13 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: Cancellatio
         .await
         .context("serving HTTP")?;
     tracker.close();
-    if tokio::time::timeout(Duration::from_secs(30), tracker.wait()).await.is_err() {
-        tracing::warn!("job workers did not stop in time; leaving their jobs to be picked up again");
+    if tokio::time::timeout(Duration::from_secs(30), tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "job workers did not stop in time; leaving their jobs to be picked up again"
+        );
     }
     state.engine.db.close().await;
     Ok(())

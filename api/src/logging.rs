@@ -25,7 +25,8 @@ impl<W: Write> Write for RedactingWriter<W> {
     fn flush(&mut self) -> io::Result<()> {
         if !self.buf.is_empty() {
             let text = String::from_utf8_lossy(&self.buf);
-            self.inner.write_all(engine::phone::redact_text(&text).as_bytes())?;
+            self.inner
+                .write_all(engine::phone::redact_text(&text).as_bytes())?;
             self.buf.clear();
         }
         self.inner.flush()
@@ -42,17 +43,28 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Redacting<M> {
     type Writer = RedactingWriter<M::Writer>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        RedactingWriter { inner: self.0.make_writer(), buf: Vec::with_capacity(256) }
+        RedactingWriter {
+            inner: self.0.make_writer(),
+            buf: Vec::with_capacity(256),
+        }
     }
 }
 
 /// Installs the process-wide subscriber: `RUST_LOG` filters (default `info`), `json`
 /// or `text` lines on stdout.
 pub fn init(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,apalis=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,apalis=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&io::stdout());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(Redacting(io::stdout));
-    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(Redacting(io::stdout));
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 #[cfg(test)]
@@ -63,10 +75,16 @@ mod tests {
     fn every_line_is_redacted() {
         let mut out = Vec::new();
         {
-            let mut w = RedactingWriter { inner: &mut out, buf: Vec::new() };
+            let mut w = RedactingWriter {
+                inner: &mut out,
+                buf: Vec::new(),
+            };
             write!(w, "from=+15551234567 ").unwrap();
             write!(w, "to=+15551111111").unwrap();
         }
-        assert_eq!(String::from_utf8(out).unwrap(), "from=+1555****4567 to=+1555****1111");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "from=+1555****4567 to=+1555****1111"
+        );
     }
 }

@@ -9,7 +9,11 @@ use engine::{Clock, demo};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "switchboard", version, about = "Text-message routing, masking and automations for small service businesses.")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Text-message routing, masking and automations for small service businesses."
+)]
 struct Cli {
     /// A TOML file of settings (keys are the environment variables in lower case);
     /// environment variables override it.
@@ -84,7 +88,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if demo {
                 seed_demo(&state).await?;
             }
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?;
             let local = listener.local_addr()?;
             println!("switchboard listening on http://{local}");
             tracing::info!(%local, database = state.engine.db.kind(), provider = %state.config.provider, "serving");
@@ -94,7 +100,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 async fn seed_demo(state: &api::AppState) -> anyhow::Result<()> {
-    match demo::seed(&state.engine).await.context("seeding the demo org")? {
+    match demo::seed(&state.engine)
+        .await
+        .context("seeding the demo org")?
+    {
         demo::Seeded::Created { .. } => println!(
             "switchboard: demo org seeded. Log in as {} / {} (owner) or {} / {} (sitter).",
             demo::OWNER_EMAIL,
@@ -102,7 +111,9 @@ async fn seed_demo(state: &api::AppState) -> anyhow::Result<()> {
             demo::SITTER_EMAIL,
             demo::SITTER_PASSWORD
         ),
-        demo::Seeded::AlreadyThere => println!("switchboard: demo org already present; left as it is."),
+        demo::Seeded::AlreadyThere => {
+            println!("switchboard: demo org already present; left as it is.")
+        }
     }
     Ok(())
 }

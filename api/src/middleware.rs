@@ -30,6 +30,12 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     if status.is_client_error() {
         m.incr("total_client_errors");
     }
-    span.in_scope(|| tracing::debug!(status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "answered"));
+    span.in_scope(|| {
+        tracing::debug!(
+            status = status.as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "answered"
+        )
+    });
     response
 }

@@ -11,9 +11,15 @@ use crate::error::{ApiError, ApiResult};
 const PAGES: [(&str, &str); 5] = [
     ("base.html", include_str!("../../web/templates/base.html")),
     ("login.html", include_str!("../../web/templates/login.html")),
-    ("dashboard.html", include_str!("../../web/templates/dashboard.html")),
+    (
+        "dashboard.html",
+        include_str!("../../web/templates/dashboard.html"),
+    ),
     ("inbox.html", include_str!("../../web/templates/inbox.html")),
-    ("sitter_inbox.html", include_str!("../../web/templates/sitter_inbox.html")),
+    (
+        "sitter_inbox.html",
+        include_str!("../../web/templates/sitter_inbox.html"),
+    ),
 ];
 
 pub const APP_CSS: &str = include_str!("../../web/static/app.css");
@@ -28,7 +34,8 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (name, source) in PAGES {
             // The sources are compiled into the binary and checked by the tests.
-            env.add_template(name, source).unwrap_or_else(|e| panic!("template {name}: {e}"));
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
         Self(Arc::new(env))
     }
@@ -38,7 +45,9 @@ impl Templates {
             .get_template(name)
             .and_then(|t| t.render(ctx))
             .map(Html)
-            .map_err(|e| ApiError::Engine(engine::Error::Internal(format!("rendering {name}: {e:#}"))))
+            .map_err(|e| {
+                ApiError::Engine(engine::Error::Internal(format!("rendering {name}: {e:#}")))
+            })
     }
 }
 
@@ -49,7 +58,12 @@ impl Default for Templates {
 }
 
 /// What every page's layout needs: who is logged in, their CSRF token, where they are.
-pub fn layout(user: Option<&engine::accounts::User>, session_id: Option<&str>, nav: &str, page: &str) -> Value {
+pub fn layout(
+    user: Option<&engine::accounts::User>,
+    session_id: Option<&str>,
+    nav: &str,
+    page: &str,
+) -> Value {
     context! {
         user => user.map(|u| context! { name => u.name.clone(), role => u.role.as_str() }),
         csrf => session_id.map(crate::auth::csrf_token).unwrap_or_default(),

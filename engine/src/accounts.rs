@@ -7,7 +7,11 @@
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 
-use crate::{Db, Error, Result, Tx, clock::{DAY, Millis}, db, ids, tx};
+use crate::{
+    Db, Error, Result, Tx,
+    clock::{DAY, Millis},
+    db, ids, tx,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -25,7 +29,11 @@ impl Role {
     }
 
     fn parse(s: &str) -> Self {
-        if s == "sitter" { Self::Sitter } else { Self::Owner }
+        if s == "sitter" {
+            Self::Sitter
+        } else {
+            Self::Owner
+        }
     }
 }
 
@@ -51,7 +59,13 @@ struct UserRow {
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
-        Self { id: r.user_id, org_id: r.org_id, email: r.email, name: r.name, role: Role::parse(&r.role) }
+        Self {
+            id: r.user_id,
+            org_id: r.org_id,
+            email: r.email,
+            name: r.name,
+            role: Role::parse(&r.role),
+        }
     }
 }
 
@@ -82,14 +96,20 @@ pub struct SitterScope {
 impl Caller {
     pub fn owner(&self) -> Result<OwnerScope> {
         match self.role {
-            Role::Owner => Ok(OwnerScope { org_id: self.org_id.clone(), user_id: self.user_id.clone() }),
+            Role::Owner => Ok(OwnerScope {
+                org_id: self.org_id.clone(),
+                user_id: self.user_id.clone(),
+            }),
             Role::Sitter => Err(Error::Forbidden("this needs an owner".into())),
         }
     }
 
     pub fn sitter(&self) -> Result<SitterScope> {
         match (self.role, &self.user_id) {
-            (Role::Sitter, Some(id)) => Ok(SitterScope { org_id: self.org_id.clone(), sitter_id: id.clone() }),
+            (Role::Sitter, Some(id)) => Ok(SitterScope {
+                org_id: self.org_id.clone(),
+                sitter_id: id.clone(),
+            }),
             _ => Err(Error::Forbidden("this is for sitters".into())),
         }
     }
@@ -116,10 +136,17 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
         let argon = Argon2::default();
         let hash = hash.unwrap_or_else(|| {
             DUMMY
-                .get_or_init(|| argon.hash_password(ids::new_token().as_bytes()).map(|h| h.to_string()).unwrap_or_default())
+                .get_or_init(|| {
+                    argon
+                        .hash_password(ids::new_token().as_bytes())
+                        .map(|h| h.to_string())
+                        .unwrap_or_default()
+                })
                 .clone()
         });
-        argon.verify_password(password.as_bytes(), hash.as_str()).is_ok()
+        argon
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
     })
     .await
     .unwrap_or(false)
@@ -186,11 +213,21 @@ pub async fn api_key_caller(db: &Db, key: &str, now: Millis) -> Result<Option<Ca
     let org: Option<String> = db!(db, c => sqlx::query_scalar(
         "update api_key set last_used_at = $2 where key_hash = $1 returning org_id")
         .bind(ids::token_hash(key)).bind(now).fetch_optional(c).await)?;
-    Ok(org.map(|org_id| Caller { org_id, user_id: None, role: Role::Owner, session_id: None }))
+    Ok(org.map(|org_id| Caller {
+        org_id,
+        user_id: None,
+        role: Role::Owner,
+        session_id: None,
+    }))
 }
 
 /// Creates an API key for the org and returns it; it is not retrievable afterwards.
-pub async fn create_api_key(db: &Db, scope: &OwnerScope, name: &str, now: Millis) -> Result<String> {
+pub async fn create_api_key(
+    db: &Db,
+    scope: &OwnerScope,
+    name: &str,
+    now: Millis,
+) -> Result<String> {
     let key = format!("sb_{}", ids::new_token());
     db!(db, c => sqlx::query(
         "insert into api_key (api_key_id, org_id, name, key_hash, created_at) values ($1, $2, $3, $4, $5)")
@@ -215,7 +252,12 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-pub async fn create_user(tx: &mut Tx, org_id: &str, user: NewUser<'_>, now: Millis) -> Result<String> {
+pub async fn create_user(
+    tx: &mut Tx,
+    org_id: &str,
+    user: NewUser<'_>,
+    now: Millis,
+) -> Result<String> {
     let user_id = ids::new_id();
     let hash = user.password_hash;
     let result = tx!(tx, c => sqlx::query(
@@ -223,7 +265,9 @@ pub async fn create_user(tx: &mut Tx, org_id: &str, user: NewUser<'_>, now: Mill
         .bind(&user_id).bind(org_id).bind(user.email.trim().to_lowercase()).bind(user.name)
         .bind(user.role.as_str()).bind(hash).bind(now).execute(c).await.map(|r| r.rows_affected()));
     match result.map_err(Error::from) {
-        Err(e) if e.is_unique_violation() => Err(Error::Conflict("a user with that email already exists".into())),
+        Err(e) if e.is_unique_violation() => Err(Error::Conflict(
+            "a user with that email already exists".into(),
+        )),
         other => other.map(|_| user_id),
     }
 }

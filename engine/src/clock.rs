@@ -39,7 +39,12 @@ pub fn to_rfc3339(ms: Millis) -> String {
 pub fn parse_rfc3339(field: &'static str, s: &str) -> crate::Result<Millis> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.timestamp_millis())
-        .map_err(|_| crate::Error::invalid(field, "must be an RFC 3339 time such as 2026-01-19T15:00:00Z"))
+        .map_err(|_| {
+            crate::Error::invalid(
+                field,
+                "must be an RFC 3339 time such as 2026-01-19T15:00:00Z",
+            )
+        })
 }
 
 pub const MINUTE: i64 = 60_000;

@@ -35,6 +35,10 @@ const CLIENTS: [(&str, &str); 12] = [
     ("Olivia Clark", "+15550100012"),
 ];
 
+/// A sitter's assignment window: (sitter, start, end), the times relative to now.
+type Window<'a> = Option<(&'a str, i64, i64)>;
+type Conversation<'a> = (usize, &'a str, Window<'a>, &'a [(&'a str, &'a str)]);
+
 pub enum Seeded {
     Created { org_id: String },
     AlreadyThere,
@@ -52,15 +56,84 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
     let sitter_hash = accounts::hash_password(SITTER_PASSWORD.to_owned()).await?;
     let mut tx = db.begin().await?;
     let org = accounts::create_org(&mut tx, "Snout Pet Care", now).await?;
-    accounts::create_user(&mut tx, &org, NewUser { email: OWNER_EMAIL, name: "Olivia Owner", role: Role::Owner, password_hash: &owner_hash }, now).await?;
-    let sarah = accounts::create_user(&mut tx, &org, NewUser { email: SITTER_EMAIL, name: "Sarah Johnson", role: Role::Sitter, password_hash: &sitter_hash }, now).await?;
-    let mike = accounts::create_user(&mut tx, &org, NewUser { email: "mike@example.com", name: "Mike Chen", role: Role::Sitter, password_hash: &sitter_hash }, now).await?;
-    let priya = accounts::create_user(&mut tx, &org, NewUser { email: "priya@example.com", name: "Priya Patel", role: Role::Sitter, password_hash: &sitter_hash }, now).await?;
+    accounts::create_user(
+        &mut tx,
+        &org,
+        NewUser {
+            email: OWNER_EMAIL,
+            name: "Olivia Owner",
+            role: Role::Owner,
+            password_hash: &owner_hash,
+        },
+        now,
+    )
+    .await?;
+    let sarah = accounts::create_user(
+        &mut tx,
+        &org,
+        NewUser {
+            email: SITTER_EMAIL,
+            name: "Sarah Johnson",
+            role: Role::Sitter,
+            password_hash: &sitter_hash,
+        },
+        now,
+    )
+    .await?;
+    let mike = accounts::create_user(
+        &mut tx,
+        &org,
+        NewUser {
+            email: "mike@example.com",
+            name: "Mike Chen",
+            role: Role::Sitter,
+            password_hash: &sitter_hash,
+        },
+        now,
+    )
+    .await?;
+    let priya = accounts::create_user(
+        &mut tx,
+        &org,
+        NewUser {
+            email: "priya@example.com",
+            name: "Priya Patel",
+            role: Role::Sitter,
+            password_hash: &sitter_hash,
+        },
+        now,
+    )
+    .await?;
 
-    let front_desk = numbers::create(&mut tx, &org, FRONT_DESK, NumberClass::FrontDesk, None, now).await?;
-    let sarah_number = numbers::create(&mut tx, &org, SARAH_NUMBER, NumberClass::Sitter, Some(&sarah), now).await?;
-    numbers::create(&mut tx, &org, "+15552222223", NumberClass::Sitter, Some(&mike), now).await?;
-    numbers::create(&mut tx, &org, "+15552222224", NumberClass::Sitter, Some(&priya), now).await?;
+    let front_desk =
+        numbers::create(&mut tx, &org, FRONT_DESK, NumberClass::FrontDesk, None, now).await?;
+    let sarah_number = numbers::create(
+        &mut tx,
+        &org,
+        SARAH_NUMBER,
+        NumberClass::Sitter,
+        Some(&sarah),
+        now,
+    )
+    .await?;
+    numbers::create(
+        &mut tx,
+        &org,
+        "+15552222223",
+        NumberClass::Sitter,
+        Some(&mike),
+        now,
+    )
+    .await?;
+    numbers::create(
+        &mut tx,
+        &org,
+        "+15552222224",
+        NumberClass::Sitter,
+        Some(&priya),
+        now,
+    )
+    .await?;
     let pool = numbers::create(&mut tx, &org, POOL_NUMBER, NumberClass::Pool, None, now).await?;
 
     let mut clients = Vec::new();
@@ -75,14 +148,60 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         clients.push((id, *phone));
     }
 
-    // Threads: (client index, number, sitter window: None, or (sitter, start, end) relative to now).
-    let conversations: [(usize, &str, Option<(&str, i64, i64)>, &[(&str, &str)]); 6] = [
-        (0, &front_desk, None, &[("inbound", "Hi! Can we add a walk on Friday?"), ("outbound", "Of course, John. Friday 3pm works?"), ("inbound", "Perfect, thanks!")]),
-        (1, &sarah_number, Some((&sarah, -HOUR, 7 * DAY)), &[("outbound", "Hi Emily, Sarah here for Biscuit's visits this week."), ("inbound", "Great! The spare key is under the mat.")]),
-        (2, &sarah_number, Some((&sarah, 2 * DAY, 5 * DAY)), &[("inbound", "Looking forward to next week's visits.")]),
-        (3, &sarah_number, Some((&sarah, -10 * DAY, -3 * DAY)), &[("outbound", "All done, Luna had a great walk!"), ("inbound", "Thank you so much!")]),
-        (4, &front_desk, None, &[("inbound", "Do you do overnight stays?")]),
-        (5, &pool, None, &[("inbound", "Is my booking for Saturday confirmed?"), ("outbound", "Yes, see you Saturday at 10.")]),
+    // Threads: client index, business number, a sitter's window relative to now, messages.
+    let conversations: [Conversation<'_>; 6] = [
+        (
+            0,
+            &front_desk,
+            None,
+            &[
+                ("inbound", "Hi! Can we add a walk on Friday?"),
+                ("outbound", "Of course, John. Friday 3pm works?"),
+                ("inbound", "Perfect, thanks!"),
+            ],
+        ),
+        (
+            1,
+            &sarah_number,
+            Some((&sarah, -HOUR, 7 * DAY)),
+            &[
+                (
+                    "outbound",
+                    "Hi Emily, Sarah here for Biscuit's visits this week.",
+                ),
+                ("inbound", "Great! The spare key is under the mat."),
+            ],
+        ),
+        (
+            2,
+            &sarah_number,
+            Some((&sarah, 2 * DAY, 5 * DAY)),
+            &[("inbound", "Looking forward to next week's visits.")],
+        ),
+        (
+            3,
+            &sarah_number,
+            Some((&sarah, -10 * DAY, -3 * DAY)),
+            &[
+                ("outbound", "All done, Luna had a great walk!"),
+                ("inbound", "Thank you so much!"),
+            ],
+        ),
+        (
+            4,
+            &front_desk,
+            None,
+            &[("inbound", "Do you do overnight stays?")],
+        ),
+        (
+            5,
+            &pool,
+            None,
+            &[
+                ("inbound", "Is my booking for Saturday confirmed?"),
+                ("outbound", "Yes, see you Saturday at 10."),
+            ],
+        ),
     ];
     for (k, (client, number_id, window, msgs)) in conversations.iter().enumerate() {
         let (_, phone) = clients[*client];
@@ -94,11 +213,26 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         let base = now - (k as i64 + 1) * 3 * HOUR;
         let thread = threads::find_or_create(&mut tx, &org, number_id, phone, base).await?;
         for (j, (direction, body)) in msgs.iter().enumerate() {
-            let (from, to) = if *direction == "inbound" { (phone, business) } else { (business, phone) };
-            threads::add_message(&mut tx, &org, NewMessage {
-                thread_id: &thread, direction, from, to, body, sender_user_id: None, inbound_event_id: None,
-                at: base + j as i64 * 7 * MINUTE,
-            }).await?;
+            let (from, to) = if *direction == "inbound" {
+                (phone, business)
+            } else {
+                (business, phone)
+            };
+            threads::add_message(
+                &mut tx,
+                &org,
+                NewMessage {
+                    thread_id: &thread,
+                    direction,
+                    from,
+                    to,
+                    body,
+                    sender_user_id: None,
+                    inbound_event_id: None,
+                    at: base + j as i64 * 7 * MINUTE,
+                },
+            )
+            .await?;
         }
         if let Some((sitter, start, end)) = window {
             tx!(&mut tx, c => sqlx::query(
@@ -112,7 +246,11 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
     let sitters = [&sarah, &mike, &priya];
     for (i, (client_id, _)) in clients.iter().enumerate() {
         let start = now + (i as i64 - 4) * DAY + 10 * HOUR;
-        let status = if start < now { "completed" } else { "scheduled" };
+        let status = if start < now {
+            "completed"
+        } else {
+            "scheduled"
+        };
         tx!(&mut tx, c => sqlx::query(
             "insert into booking (booking_id, org_id, client_id, sitter_id, service_type, start_at, end_at, status, recurring, created_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")

@@ -9,7 +9,10 @@ pub enum Error {
     #[error("{0}")]
     Conflict(Cow<'static, str>),
     #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: Cow<'static, str> },
+    Invalid {
+        field: &'static str,
+        reason: Cow<'static, str>,
+    },
     #[error("{0}")]
     Forbidden(Cow<'static, str>),
     #[error("wrong email or password")]
@@ -28,7 +31,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn invalid(field: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
-        Self::Invalid { field, reason: reason.into() }
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+        }
     }
 
     /// True when the database refused a row because of a unique constraint: the caller

@@ -37,8 +37,11 @@ pub async fn accept(engine: &Engine, sms: &InboundSms) -> Result<Accepted> {
     let from = phone::parse_e164("From", &sms.from)?;
     let to = phone::parse_e164("To", &sms.to)?;
     let org_id = numbers::by_e164(&engine.db, &to).await?.map(|n| n.org_id);
-    let params: serde_json::Map<String, serde_json::Value> =
-        sms.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let params: serde_json::Map<String, serde_json::Value> = sms
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
     let now = engine.clock.now();
     let mut tx = engine.db.begin().await?;
     let inserted: Option<String> = tx!(&mut tx, c => sqlx::query_scalar(
@@ -52,7 +55,11 @@ pub async fn accept(engine: &Engine, sms: &InboundSms) -> Result<Accepted> {
     let Some(inbound_event_id) = inserted else {
         return Ok(Accepted::Duplicate);
     };
-    tx.enqueue(&RouteInbound { inbound_event_id, org_id }).await?;
+    tx.enqueue(&RouteInbound {
+        inbound_event_id,
+        org_id,
+    })
+    .await?;
     tx.commit().await?;
     Ok(Accepted::New)
 }
@@ -100,23 +107,36 @@ impl Job for RouteInbound {
         let mut tx = engine.db.begin().await?;
         match (event.org_id.as_deref(), number) {
             (Some(org_id), Some(number)) if number.org_id == org_id => {
-                let thread_id = threads::find_or_create(&mut tx, org_id, &number.number_id, &event.from_e164, event.received_at).await?;
+                let thread_id = threads::find_or_create(
+                    &mut tx,
+                    org_id,
+                    &number.number_id,
+                    &event.from_e164,
+                    event.received_at,
+                )
+                .await?;
                 // The message is unique per inbound event: a concurrent second run of
                 // this job fails here, retries, and then finds the event processed.
-                threads::add_message(&mut tx, org_id, NewMessage {
-                    thread_id: &thread_id,
-                    direction: "inbound",
-                    from: &event.from_e164,
-                    to: &event.to_e164,
-                    body: &event.body,
-                    sender_user_id: None,
-                    inbound_event_id: Some(&self.inbound_event_id),
-                    at: event.received_at,
-                })
+                threads::add_message(
+                    &mut tx,
+                    org_id,
+                    NewMessage {
+                        thread_id: &thread_id,
+                        direction: "inbound",
+                        from: &event.from_e164,
+                        to: &event.to_e164,
+                        body: &event.body,
+                        sender_user_id: None,
+                        inbound_event_id: Some(&self.inbound_event_id),
+                        at: event.received_at,
+                    },
+                )
                 .await?;
                 tracing::info!(org_id, thread_id, from = %event.from_e164, to = %event.to_e164, "inbound message filed");
             }
-            _ => tracing::warn!(to = %event.to_e164, "inbound message for a number no org owns; kept unfiled"),
+            _ => {
+                tracing::warn!(to = %event.to_e164, "inbound message for a number no org owns; kept unfiled")
+            }
         }
         tx!(&mut tx, c => sqlx::query("update inbound_event set processed_at = $2 where inbound_event_id = $1")
             .bind(&self.inbound_event_id).bind(engine.clock.now()).execute(c).await.map(|r| r.rows_affected()))?;

@@ -14,7 +14,10 @@ use apalis::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Engine, Error, Result, dead_letters, ids, store::{Db, Tx}};
+use crate::{
+    Engine, Error, Result, dead_letters, ids,
+    store::{Db, Tx},
+};
 
 pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'static {
     /// The queue this job type runs on (shown on the ops page and in dead letters).
@@ -54,29 +57,58 @@ pub struct Envelope<J> {
 /// Errors worth another attempt: the database or the provider hiccuped. A job that is
 /// invalid or refers to something gone will fail the same way again.
 pub fn is_retryable(e: &Error) -> bool {
-    matches!(e, Error::Database(_) | Error::Provider(_) | Error::Queue(_) | Error::Internal(_))
+    matches!(
+        e,
+        Error::Database(_) | Error::Provider(_) | Error::Queue(_) | Error::Internal(_)
+    )
 }
 
 /// Delay before attempt `next` (2, 3, …): base · 4^(next-2), ±20 % jitter.
 pub fn backoff(base: Duration, next: u32) -> Duration {
     let factor = 4u32.saturating_pow(next.saturating_sub(2));
-    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    let jitter = rand::random::<f64>().mul_add(0.4, 0.8);
     base.saturating_mul(factor).mul_f64(jitter)
 }
 
 impl Tx {
     /// Enqueues `job` to run as soon as a worker is free, in this transaction.
     pub async fn enqueue<J: Job>(&mut self, job: &J) -> Result<()> {
-        self.push(&Envelope { attempt: 1, job: job.clone() }, None, None).await
+        self.push(
+            &Envelope {
+                attempt: 1,
+                job: job.clone(),
+            },
+            None,
+            None,
+        )
+        .await
     }
 
     /// Enqueues `job` after `delay`; with a `key`, a second enqueue of the same key is a
     /// no-op (the ticker and replays rely on this).
-    pub async fn enqueue_later<J: Job>(&mut self, job: &J, delay: Duration, key: Option<&str>) -> Result<()> {
-        self.push(&Envelope { attempt: 1, job: job.clone() }, Some(delay), key).await
+    pub async fn enqueue_later<J: Job>(
+        &mut self,
+        job: &J,
+        delay: Duration,
+        key: Option<&str>,
+    ) -> Result<()> {
+        self.push(
+            &Envelope {
+                attempt: 1,
+                job: job.clone(),
+            },
+            Some(delay),
+            key,
+        )
+        .await
     }
 
-    async fn push<J: Job>(&mut self, env: &Envelope<J>, delay: Option<Duration>, key: Option<&str>) -> Result<()> {
+    async fn push<J: Job>(
+        &mut self,
+        env: &Envelope<J>,
+        delay: Option<Duration>,
+        key: Option<&str>,
+    ) -> Result<()> {
         let bytes = serde_json::to_vec(env).map_err(|e| Error::Queue(e.to_string()))?;
         let mut builder = TaskBuilder::new(bytes).max_attempts(1);
         if let Some(delay) = delay {
@@ -115,11 +147,21 @@ fn is_duplicate(error: &str) -> bool {
     error.contains("23505") || error.contains("duplicate key")
 }
 
-/// One attempt of a job: run it, and on failure either schedule the next attempt or
-/// write the dead letter.
-async fn handle<J: Job>(env: Envelope<J>, engine: Data<Engine>) -> Result<(), BoxDynError> {
-    let error = match env.job.run(&engine).await {
-        Ok(()) => return Ok(()),
+/// What became of one attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Failed; the next attempt is queued to run after this delay.
+    Retrying(Duration),
+    /// Failed for good; a dead letter holds it now.
+    DeadLettered(String),
+}
+
+/// One attempt of a job: run it, and on failure either queue the next attempt or write
+/// the dead letter. Workers call this for every job they take.
+pub async fn attempt<J: Job>(engine: &Engine, env: Envelope<J>) -> Result<Outcome> {
+    let error = match env.job.run(engine).await {
+        Ok(()) => return Ok(Outcome::Done),
         Err(e) => e,
     };
     let message = error.to_string();
@@ -128,17 +170,32 @@ async fn handle<J: Job>(env: Envelope<J>, engine: Data<Engine>) -> Result<(), Bo
         let delay = backoff(engine.settings.retry_base, next);
         tracing::warn!(queue = J::QUEUE, attempt = env.attempt, next_in_ms = delay.as_millis() as u64, error = %message, "job attempt failed; retrying");
         let mut tx = engine.db.begin().await?;
-        tx.push(&Envelope { attempt: next, job: env.job.clone() }, Some(delay), None).await?;
+        tx.push(
+            &Envelope {
+                attempt: next,
+                job: env.job,
+            },
+            Some(delay),
+            None,
+        )
+        .await?;
         tx.commit().await?;
-        return Ok(());
+        return Ok(Outcome::Retrying(delay));
     }
     tracing::error!(queue = J::QUEUE, attempt = env.attempt, error = %message, "job failed for good; dead-lettered");
     let mut tx = engine.db.begin().await?;
-    dead_letters::record(&engine, &mut tx, &env.job, env.attempt, &message).await?;
-    env.job.on_exhausted(&engine, &mut tx, &message).await?;
+    dead_letters::record(engine, &mut tx, &env.job, env.attempt, &message).await?;
+    env.job.on_exhausted(engine, &mut tx, &message).await?;
     tx.commit().await?;
-    // Returning the error leaves apalis's row `Failed` with it, as a second record.
-    Err(message.into())
+    Ok(Outcome::DeadLettered(message))
+}
+
+async fn handle<J: Job>(env: Envelope<J>, engine: Data<Engine>) -> Result<(), BoxDynError> {
+    match attempt(&engine, env).await? {
+        Outcome::Done | Outcome::Retrying(_) => Ok(()),
+        // Returning the error leaves apalis's row `Failed` with it, as a second record.
+        Outcome::DeadLettered(message) => Err(message.into()),
+    }
 }
 
 /// The worker settings `serve` and `worker` share.
@@ -154,7 +211,11 @@ pub struct WorkerOptions {
 
 impl Default for WorkerOptions {
     fn default() -> Self {
-        Self { poll: Duration::from_millis(100), concurrency: 4, drain_timeout: Duration::from_secs(20) }
+        Self {
+            poll: Duration::from_millis(100),
+            concurrency: 4,
+            drain_timeout: Duration::from_secs(20),
+        }
     }
 }
 
@@ -175,12 +236,20 @@ impl Tick {
 }
 
 impl PollStrategy for Tick {
-    fn poll_drive(&mut self, cx: &mut std::task::Context<'_>, _: &PollSnapshot) -> std::task::Poll<Option<()>> {
+    fn poll_drive(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        _: &PollSnapshot,
+    ) -> std::task::Poll<Option<()>> {
         let mut fired = false;
         while self.0.poll_tick(cx).is_ready() {
             fired = true;
         }
-        if fired { std::task::Poll::Ready(Some(())) } else { std::task::Poll::Pending }
+        if fired {
+            std::task::Poll::Ready(Some(()))
+        } else {
+            std::task::Poll::Pending
+        }
     }
 }
 
@@ -191,7 +260,9 @@ fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> 
     let (engine, poll, concurrency) = (engine.clone(), opts.poll, opts.concurrency);
     match engine.db.clone() {
         Db::Sqlite(pool) => monitor.register(move |_| {
-            let config = apalis_sqlite::Config::default().queue(J::QUEUE).batch_size(concurrency * 4);
+            let config = apalis_sqlite::Config::default()
+                .queue(J::QUEUE)
+                .batch_size(concurrency * 4);
             let backend = apalis_sqlite::SqliteStorage::<Envelope<J>>::new(&pool)
                 .with_config(config)
                 .poll_with_strategy(Tick::new(poll));
@@ -202,7 +273,9 @@ fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> 
                 .build(handle::<J>)
         }),
         Db::Postgres(pool) => monitor.register(move |_| {
-            let config = apalis_postgres::Config::default().queue(J::QUEUE).batch_size(concurrency * 4);
+            let config = apalis_postgres::Config::default()
+                .queue(J::QUEUE)
+                .batch_size(concurrency * 4);
             let backend = apalis_postgres::PostgresStorage::<Envelope<J>>::new(&pool)
                 .with_config(config)
                 .poll_with_strategy(Tick::new(poll));
@@ -217,7 +290,11 @@ fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> 
 
 /// Runs a worker for every job type until `shutdown` fires, then lets running jobs
 /// finish for at most `drain_timeout`.
-pub async fn run_workers(engine: Engine, opts: WorkerOptions, shutdown: CancellationToken) -> Result<()> {
+pub async fn run_workers(
+    engine: Engine,
+    opts: WorkerOptions,
+    shutdown: CancellationToken,
+) -> Result<()> {
     let monitor = Monitor::new().shutdown_timeout(opts.drain_timeout);
     let monitor = register::<crate::inbound::RouteInbound>(monitor, &engine, &opts);
     monitor
@@ -232,17 +309,20 @@ pub async fn run_workers(engine: Engine, opts: WorkerOptions, shutdown: Cancella
 /// Jobs not yet finished (waiting, due later, or running), across every queue. Tests
 /// wait for this to reach zero instead of sleeping.
 pub async fn unfinished(db: &Db) -> Result<i64> {
-    let n: i64 = match db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar("select count(*) from Jobs where status in ('Pending', 'Queued', 'Running')")
+    let n: i64 =
+        match db {
+            Db::Sqlite(p) => {
+                sqlx::query_scalar(
+                    "select count(*) from Jobs where status in ('Pending', 'Queued', 'Running')",
+                )
                 .fetch_one(p)
                 .await?
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar("select count(*) from apalis.jobs where status in ('Pending', 'Queued', 'Running')")
-                .fetch_one(p)
-                .await?
-        }
-    };
+            }
+            Db::Postgres(p) => sqlx::query_scalar(
+                "select count(*) from apalis.jobs where status in ('Pending', 'Queued', 'Running')",
+            )
+            .fetch_one(p)
+            .await?,
+        };
     Ok(n)
 }

@@ -35,7 +35,9 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { retry_base: Duration::from_secs(2) }
+        Self {
+            retry_base: Duration::from_secs(2),
+        }
     }
 }
 
@@ -50,7 +52,12 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(db: Db, clock: Clock, settings: Settings) -> Self {
-        Self { db, clock, settings: Arc::new(settings), metrics: metrics::Metrics::default() }
+        Self {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            metrics: metrics::Metrics::default(),
+        }
     }
 }
 

@@ -36,7 +36,11 @@ impl Metrics {
     pub fn snapshot(&self) -> Vec<(String, String, u64)> {
         self.counters
             .lock()
-            .map(|m| m.iter().map(|((n, l), v)| (n.clone(), l.clone(), *v)).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|((n, l), v)| (n.clone(), l.clone(), *v))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

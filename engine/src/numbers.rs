@@ -41,11 +41,20 @@ pub struct NumberRow {
 
 /// The number an inbound text was sent to, whatever org owns it.
 pub async fn by_e164(db: &Db, e164: &str) -> Result<Option<NumberRow>> {
-    Ok(db!(db, c => sqlx::query_as("select number_id, org_id, e164, class, status from number where e164 = $1")
-        .bind(e164).fetch_optional(c).await)?)
+    Ok(
+        db!(db, c => sqlx::query_as("select number_id, org_id, e164, class, status from number where e164 = $1")
+        .bind(e164).fetch_optional(c).await)?,
+    )
 }
 
-pub async fn create(tx: &mut Tx, org_id: &str, e164: &str, class: NumberClass, assigned_user_id: Option<&str>, now: Millis) -> Result<String> {
+pub async fn create(
+    tx: &mut Tx,
+    org_id: &str,
+    e164: &str,
+    class: NumberClass,
+    assigned_user_id: Option<&str>,
+    now: Millis,
+) -> Result<String> {
     let number_id = ids::new_id();
     tx!(tx, c => sqlx::query(
         "insert into number (number_id, org_id, e164, class, assigned_user_id, created_at) values ($1, $2, $3, $4, $5, $6)")

@@ -12,7 +12,10 @@ pub fn parse_e164(field: &'static str, raw: &str) -> crate::Result<String> {
     if ok {
         Ok(s.to_owned())
     } else {
-        Err(crate::Error::invalid(field, "must be a phone number in E.164 form, such as +15551234567"))
+        Err(crate::Error::invalid(
+            field,
+            "must be a phone number in E.164 form, such as +15551234567",
+        ))
     }
 }
 
@@ -81,7 +84,10 @@ mod tests {
     #[test]
     fn redacts_numbers_inside_text() {
         let cases = [
-            ("from=+15551234567 to=+15551111111", "from=+1555****4567 to=+1555****1111"),
+            (
+                "from=+15551234567 to=+15551111111",
+                "from=+1555****4567 to=+1555****1111",
+            ),
             ("\"From\":\"+15551234567\"", "\"From\":\"+1555****4567\""),
             ("no numbers here", "no numbers here"),
             ("price +25 and 3+4", "price +25 and 3+4"),
@@ -97,7 +103,14 @@ mod tests {
     #[test]
     fn validates_e164() {
         assert_eq!(parse_e164("f", " +15551234567 ").unwrap(), "+15551234567");
-        for bad in ["5551234567", "+0551234567", "+1555-123-4567", "+1", "", "+1234567890123456"] {
+        for bad in [
+            "5551234567",
+            "+0551234567",
+            "+1555-123-4567",
+            "+1",
+            "",
+            "+1234567890123456",
+        ] {
             assert!(parse_e164("f", bad).is_err(), "{bad}");
         }
     }

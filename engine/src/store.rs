@@ -87,12 +87,17 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(15))
             .foreign_keys(true);
-        if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Error::invalid("DATABASE_URL", format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
+        if let Some(dir) = options
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::invalid(
+                    "DATABASE_URL",
+                    format!("cannot create {}: {e}", dir.display()),
+                )
+            })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -105,16 +110,23 @@ impl Db {
     /// Applies our migrations and apalis's (kept in their own history table so the two
     /// never clash). Forward-only and idempotent.
     pub async fn migrate(&self) -> Result<()> {
-        let migrate_err = |e: sqlx::migrate::MigrateError| Error::Internal(format!("migration failed: {e}"));
+        let migrate_err =
+            |e: sqlx::migrate::MigrateError| Error::Internal(format!("migration failed: {e}"));
         match self {
             Self::Sqlite(pool) => {
-                sqlx::migrate!("../migrations/sqlite").run(pool).await.map_err(migrate_err)?;
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(pool)
+                    .await
+                    .map_err(migrate_err)?;
                 let mut jobs = apalis_sqlite::SqliteStorage::<()>::migrations();
                 jobs.dangerous_set_table_name("_apalis_migrations");
                 jobs.run(pool).await.map_err(migrate_err)?;
             }
             Self::Postgres(pool) => {
-                sqlx::migrate!("../migrations/postgres").run(pool).await.map_err(migrate_err)?;
+                sqlx::migrate!("../migrations/postgres")
+                    .run(pool)
+                    .await
+                    .map_err(migrate_err)?;
                 let mut jobs = apalis_postgres::PostgresStorage::<()>::migrations();
                 jobs.dangerous_set_table_name("_apalis_migrations");
                 jobs.run(pool).await.map_err(migrate_err)?;

@@ -94,7 +94,12 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String)> {
 
 /// The owner's inbox: newest activity first, paged by a cursor on (activity, id) so that
 /// new arrivals never shift the pages after the first.
-pub async fn list(db: &Db, scope: &OwnerScope, filter: &ThreadFilter, now: Millis) -> Result<ThreadPage> {
+pub async fn list(
+    db: &Db,
+    scope: &OwnerScope,
+    filter: &ThreadFilter,
+    now: Millis,
+) -> Result<ThreadPage> {
     let limit = filter.limit.clamp(1, 200);
     let (cursor_at, cursor_id) = match &filter.cursor {
         Some(c) => {
@@ -132,22 +137,43 @@ pub async fn list(db: &Db, scope: &OwnerScope, filter: &ThreadFilter, now: Milli
         .bind(filter.thread_id.as_deref().unwrap_or(""))
         .fetch_all(c).await)?;
     let more = rows.len() > limit as usize;
-    let threads: Vec<ThreadSummary> = rows.into_iter().take(limit as usize).map(Into::into).collect();
+    let threads: Vec<ThreadSummary> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(Into::into)
+        .collect();
     let next_cursor = if more {
         threads.last().map(|t| {
-            let at = chrono::DateTime::parse_from_rfc3339(&t.last_activity_at).map_or(0, |d| d.timestamp_millis());
+            let at = chrono::DateTime::parse_from_rfc3339(&t.last_activity_at)
+                .map_or(0, |d| d.timestamp_millis());
             format!("{at}_{}", t.id)
         })
     } else {
         None
     };
-    Ok(ThreadPage { threads, next_cursor })
+    Ok(ThreadPage {
+        threads,
+        next_cursor,
+    })
 }
 
 /// One thread's summary, if it is the org's.
-pub async fn summary(db: &Db, scope: &OwnerScope, thread_id: &str, now: Millis) -> Result<Option<ThreadSummary>> {
-    let filter = ThreadFilter { thread_id: Some(thread_id.to_owned()), limit: 1, ..ThreadFilter::default() };
-    Ok(list(db, scope, &filter, now).await?.threads.into_iter().next())
+pub async fn summary(
+    db: &Db,
+    scope: &OwnerScope,
+    thread_id: &str,
+    now: Millis,
+) -> Result<Option<ThreadSummary>> {
+    let filter = ThreadFilter {
+        thread_id: Some(thread_id.to_owned()),
+        limit: 1,
+        ..ThreadFilter::default()
+    };
+    Ok(list(db, scope, &filter, now)
+        .await?
+        .threads
+        .into_iter()
+        .next())
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -200,7 +226,13 @@ pub async fn messages(db: &Db, scope: &OwnerScope, thread_id: &str) -> Result<Ve
 
 /// The one thread for (client number, business number), created if it does not exist.
 /// Safe under concurrent callers: the unique index decides, and everyone reads the winner.
-pub async fn find_or_create(tx: &mut Tx, org_id: &str, number_id: &str, client_e164: &str, now: Millis) -> Result<String> {
+pub async fn find_or_create(
+    tx: &mut Tx,
+    org_id: &str,
+    number_id: &str,
+    client_e164: &str,
+    now: Millis,
+) -> Result<String> {
     tx!(tx, c => sqlx::query(
         "insert into thread (thread_id, org_id, number_id, client_e164, client_id, last_activity_at, created_at)
          values ($1, $2, $3, $4, (select client_id from client where org_id = $2 and phone_e164 = $4), $5, $5)
@@ -253,7 +285,11 @@ pub struct SitterThread {
 }
 
 /// The sitter's threads with an active or upcoming window of theirs.
-pub async fn for_sitter(db: &Db, scope: &crate::accounts::SitterScope, now: Millis) -> Result<Vec<SitterThread>> {
+pub async fn for_sitter(
+    db: &Db,
+    scope: &crate::accounts::SitterScope,
+    now: Millis,
+) -> Result<Vec<SitterThread>> {
     let rows: Vec<(String, Option<String>, i64)> = db!(db, c => sqlx::query_as(
         "select t.thread_id, cl.name, min(w.start_at)
            from assignment_window w
@@ -290,5 +326,10 @@ pub async fn stats(db: &Db, scope: &OwnerScope, now: Millis) -> Result<OrgStats>
     let bookings: i64 = db!(db, c => sqlx::query_scalar(
         "select count(*) from booking where org_id = $1 and start_at >= $2 and start_at < $3 and status <> 'cancelled'")
         .bind(&scope.org_id).bind(now).bind(now + crate::clock::DAY).fetch_one(c).await)?;
-    Ok(OrgStats { threads, unread: unread.unwrap_or(0), clients, bookings_next_day: bookings })
+    Ok(OrgStats {
+        threads,
+        unread: unread.unwrap_or(0),
+        clients,
+        bookings_next_day: bookings,
+    })
 }

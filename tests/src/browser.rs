@@ -34,14 +34,25 @@ impl Browser {
     /// Starts headless Chromium, or returns `None` (after saying why) when it is not
     /// installed and `REQUIRE_BROWSER` is not set.
     pub async fn start() -> Option<Self> {
-        let chromium = find("CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+        let chromium = find(
+            "CHROMIUM",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        );
         let driver = find("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
-            assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "REQUIRE_BROWSER=1 but chromium/chromedriver are not installed");
-            eprintln!("skipping browser test: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+            assert!(
+                std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "REQUIRE_BROWSER=1 but chromium/chromedriver are not installed"
+            );
+            eprintln!(
+                "skipping browser test: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+            );
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -49,7 +60,12 @@ impl Browser {
             .spawn()
             .expect("start chromedriver");
         let profile = tempfile::tempdir().expect("profile dir");
-        let mut browser = Self { http: crate::client(), base: format!("http://127.0.0.1:{port}"), driver: child, _profile: profile };
+        let mut browser = Self {
+            http: crate::client(),
+            base: format!("http://127.0.0.1:{port}"),
+            driver: child,
+            _profile: profile,
+        };
         browser.wait_ready().await;
         let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
             "binary": chromium,
@@ -58,17 +74,20 @@ impl Browser {
                      "--window-size=1200,900", format!("--user-data-dir={}", browser._profile.path().display())]
         }}}});
         let session = browser.call("POST", "/session", Some(caps)).await;
-        let id = session["sessionId"].as_str().expect("session id").to_owned();
+        let id = session["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_owned();
         browser.base = format!("{}/session/{id}", browser.base);
         Some(browser)
     }
 
     async fn wait_ready(&mut self) {
         for _ in 0..200 {
-            if let Ok(res) = self.http.get(format!("{}/status", self.base)).send().await {
-                if res.status().is_success() {
-                    return;
-                }
+            if let Ok(res) = self.http.get(format!("{}/status", self.base)).send().await
+                && res.status().is_success()
+            {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -80,12 +99,21 @@ impl Browser {
         let req = match method {
             "GET" => self.http.get(&url),
             "DELETE" => self.http.delete(&url),
-            _ => self.http.post(&url).json(&body.unwrap_or_else(|| json!({}))),
+            _ => self
+                .http
+                .post(&url)
+                .json(&body.unwrap_or_else(|| json!({}))),
         };
-        let res = req.send().await.unwrap_or_else(|e| panic!("webdriver {method} {path}: {e}"));
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("webdriver {method} {path}: {e}"));
         let status = res.status();
         let value: Value = res.json().await.expect("webdriver json");
-        assert!(status.is_success(), "webdriver {method} {path}: {status} {value}");
+        assert!(
+            status.is_success(),
+            "webdriver {method} {path}: {status} {value}"
+        );
         value["value"].clone()
     }
 
@@ -94,7 +122,11 @@ impl Browser {
     }
 
     pub async fn current_url(&self) -> String {
-        self.call("GET", "/url", None).await.as_str().unwrap_or_default().to_owned()
+        self.call("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     async fn try_find(&self, css: &str) -> Option<String> {
@@ -125,42 +157,67 @@ impl Browser {
 
     pub async fn fill(&self, css: &str, text: &str) {
         let id = self.find(css).await;
-        self.call("POST", &format!("/element/{id}/clear"), None).await;
-        self.call("POST", &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+        self.call("POST", &format!("/element/{id}/clear"), None)
+            .await;
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
     }
 
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
-        self.call("POST", &format!("/element/{id}/click"), None).await;
+        self.call("POST", &format!("/element/{id}/click"), None)
+            .await;
     }
 
     pub async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
-        self.call("GET", &format!("/element/{id}/text"), None).await.as_str().unwrap_or_default().to_owned()
+        self.call("GET", &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Waits up to 10 s for the URL's path to become `path`.
     pub async fn wait_for_path(&self, path: &str) {
         for _ in 0..200 {
             let url = self.current_url().await;
-            if url.split_once("//").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).is_some_and(|p| p.split('?').next() == Some(path)) {
+            if url
+                .split_once("//")
+                .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+                .is_some_and(|p| p.split('?').next() == Some(path))
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("expected to reach {path}, still at {}", self.current_url().await);
+        panic!(
+            "expected to reach {path}, still at {}",
+            self.current_url().await
+        );
     }
 
     /// Saves a PNG of the page (for looking at by hand).
     pub async fn screenshot(&self, path: &std::path::Path) {
         use base64::Engine as _;
         let data = self.call("GET", "/screenshot", None).await;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap_or_default()).expect("png");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap_or_default())
+            .expect("png");
         std::fs::write(path, bytes).expect("write screenshot");
     }
 
     pub async fn resize(&self, width: u32, height: u32) {
-        self.call("POST", "/window/rect", Some(json!({ "width": width, "height": height }))).await;
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
     }
 }
 
@@ -169,8 +226,17 @@ impl Drop for Browser {
         // Close the session so Chromium exits, then stop the driver.
         let (http, url) = (self.http.clone(), self.base.clone());
         let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                rt.block_on(async { http.delete(url).timeout(Duration::from_secs(5)).send().await.ok() });
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(async {
+                    http.delete(url)
+                        .timeout(Duration::from_secs(5))
+                        .send()
+                        .await
+                        .ok()
+                });
             }
         })
         .join();

@@ -46,16 +46,27 @@ pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, S
 }
 
 async fn sqlx_admin(url: &str) -> sqlx::PgPool {
-    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect to TEST_DATABASE_URL")
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect to TEST_DATABASE_URL")
 }
 
 pub fn drop_database(admin: String, name: String) {
     // Drop runs outside any runtime we may block on: use a thread with its own.
     let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async {
             let pool = sqlx_admin(&admin).await;
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)"))).execute(&pool).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {name} with (force)"
+            )))
+            .execute(&pool)
+            .await;
             pool.close().await;
         });
     })
@@ -66,7 +77,9 @@ impl TestApp {
     /// A running app with the demo org seeded.
     pub async fn spawn() -> Self {
         let app = Self::spawn_empty().await;
-        engine::demo::seed(&app.engine).await.expect("seed demo org");
+        engine::demo::seed(&app.engine)
+            .await
+            .expect("seed demo org");
         app
     }
 
@@ -75,17 +88,27 @@ impl TestApp {
         init_test_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_database) = fresh_database(dir.path()).await;
-        let mut config = Config::default();
-        config.database_url = url;
-        config.job_poll = Duration::from_millis(20);
-        config.retry_base = Duration::from_millis(1);
-        let state = api::build_state(config, Clock::default()).await.expect("build state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let config = Config {
+            database_url: url,
+            job_poll: Duration::from_millis(20),
+            retry_base: Duration::from_millis(1),
+            ..Config::default()
+        };
+        let state = api::build_state(config, Clock::default())
+            .await
+            .expect("build state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
         let server = tokio::spawn({
             let (state, shutdown) = (state.clone(), shutdown.clone());
-            async move { api::serve(state, listener, shutdown, true).await.expect("serve") }
+            async move {
+                api::serve(state, listener, shutdown, true)
+                    .await
+                    .expect("serve")
+            }
         });
         Self {
             addr,
@@ -106,7 +129,12 @@ impl TestApp {
     /// A client logged in as `email`; panics if the login fails.
     pub async fn login(&self, email: &str, password: &str) -> Client {
         let c = client();
-        let res = c.post(self.url("/api/auth/login")).json(&serde_json::json!({ "email": email, "password": password })).send().await.expect("login");
+        let res = c
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("login");
         assert_eq!(res.status(), StatusCode::OK, "login as {email}");
         c
     }
@@ -123,7 +151,13 @@ impl TestApp {
     pub async fn inbound(&self, sid: &str, from: &str, to: &str, body: &str) -> Response {
         self.client
             .post(self.url("/webhooks/twilio/inbound-sms"))
-            .form(&[("MessageSid", sid), ("From", from), ("To", to), ("Body", body), ("AccountSid", "ACtest")])
+            .form(&[
+                ("MessageSid", sid),
+                ("From", from),
+                ("To", to),
+                ("Body", body),
+                ("AccountSid", "ACtest"),
+            ])
             .send()
             .await
             .expect("webhook")
@@ -134,11 +168,16 @@ impl TestApp {
     pub async fn drain(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let n = engine::jobs::unfinished(&self.engine.db).await.expect("count jobs");
+            let n = engine::jobs::unfinished(&self.engine.db)
+                .await
+                .expect("count jobs");
             if n == 0 {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{n} jobs still unfinished after 30 s");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{n} jobs still unfinished after 30 s"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -166,7 +205,11 @@ impl Drop for TestApp {
 
 pub fn client() -> Client {
     engine::install_tls_provider();
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// GETs JSON, asserting the status.
@@ -178,19 +221,32 @@ pub async fn get_json(c: &Client, url: &str, status: StatusCode) -> Value {
 
 /// The owner inbox's threads as JSON values.
 pub async fn owner_threads(app: &TestApp, c: &Client) -> Vec<Value> {
-    let page = get_json(c, &app.url("/api/messages/threads?inbox=owner&limit=200"), StatusCode::OK).await;
+    let page = get_json(
+        c,
+        &app.url("/api/messages/threads?inbox=owner&limit=200"),
+        StatusCode::OK,
+    )
+    .await;
     page["threads"].as_array().cloned().unwrap_or_default()
 }
 
 /// The messages of one thread as JSON values.
 pub async fn thread_messages(app: &TestApp, c: &Client, thread_id: &str) -> Vec<Value> {
-    let body = get_json(c, &app.url(&format!("/api/messages/threads/{thread_id}/messages")), StatusCode::OK).await;
+    let body = get_json(
+        c,
+        &app.url(&format!("/api/messages/threads/{thread_id}/messages")),
+        StatusCode::OK,
+    )
+    .await;
     body["messages"].as_array().cloned().unwrap_or_default()
 }
 
 /// Logs of the app under test, on when `TEST_LOG` is set (e.g. `TEST_LOG=debug`).
 pub fn init_test_logs() {
     if let Ok(filter) = std::env::var("TEST_LOG") {
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     }
 }

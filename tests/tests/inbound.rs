@@ -6,21 +6,39 @@ use serde_json::Value;
 use tests::{TestApp, demo, owner_threads, thread_messages};
 
 fn thread_of<'a>(threads: &'a [Value], name: &str) -> &'a Value {
-    threads.iter().find(|t| t["clientName"] == name).unwrap_or_else(|| panic!("no thread for {name}"))
+    threads
+        .iter()
+        .find(|t| t["clientName"] == name)
+        .unwrap_or_else(|| panic!("no thread for {name}"))
 }
 
 #[tokio::test]
 async fn an_inbound_text_shows_up_in_the_owner_thread_list() {
     let app = TestApp::spawn().await;
-    let res = app.inbound("SM123", "+15551234567", demo::FRONT_DESK, "Hello, I need help with my booking").await;
+    let res = app
+        .inbound(
+            "SM123",
+            "+15551234567",
+            demo::FRONT_DESK,
+            "Hello, I need help with my booking",
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/xml"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
     assert!(res.text().await.unwrap().contains("<Response/>"));
     app.drain().await;
 
     let owner = app.owner().await;
     let threads = owner_threads(&app, &owner).await;
-    assert_eq!(threads[0]["clientName"], "John Smith", "newest activity first");
+    assert_eq!(
+        threads[0]["clientName"], "John Smith",
+        "newest activity first"
+    );
     assert_eq!(threads[0]["messageNumber"], demo::FRONT_DESK);
     assert!(threads[0]["ownerUnreadCount"].as_i64().unwrap() >= 1);
     let messages = thread_messages(&app, &owner, threads[0]["id"].as_str().unwrap()).await;
@@ -34,13 +52,23 @@ async fn an_inbound_text_shows_up_in_the_owner_thread_list() {
 async fn the_same_message_sid_twice_yields_one_message() {
     let app = TestApp::spawn().await;
     for _ in 0..3 {
-        let res = app.inbound("SMdup", "+15550001111", demo::FRONT_DESK, "only once please").await;
+        let res = app
+            .inbound(
+                "SMdup",
+                "+15550001111",
+                demo::FRONT_DESK,
+                "only once please",
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
     }
     app.drain().await;
     let owner = app.owner().await;
     let threads = owner_threads(&app, &owner).await;
-    let new = threads.iter().find(|t| t["clientName"].is_null()).expect("a thread for the new sender");
+    let new = threads
+        .iter()
+        .find(|t| t["clientName"].is_null())
+        .expect("a thread for the new sender");
     let messages = thread_messages(&app, &owner, new["id"].as_str().unwrap()).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(app.engine.metrics.get("webhooks_duplicate_total", ""), 2);
@@ -49,81 +77,211 @@ async fn the_same_message_sid_twice_yields_one_message() {
 #[tokio::test]
 async fn a_missing_field_answers_400_naming_it_and_stores_nothing() {
     let app = TestApp::spawn().await;
-    let full = [("MessageSid", "SMx"), ("From", "+15550002222"), ("To", demo::FRONT_DESK), ("Body", "hi")];
+    let full = [
+        ("MessageSid", "SMx"),
+        ("From", "+15550002222"),
+        ("To", demo::FRONT_DESK),
+        ("Body", "hi"),
+    ];
     for missing in ["MessageSid", "From", "To"] {
         let form: Vec<_> = full.iter().filter(|(k, _)| *k != missing).collect();
-        let res = app.client.post(app.url("/webhooks/twilio/inbound-sms")).form(&form).send().await.unwrap();
+        let res = app
+            .client
+            .post(app.url("/webhooks/twilio/inbound-sms"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "without {missing}");
         let body: Value = res.json().await.unwrap();
         assert!(body["fields"][missing].is_string(), "{missing}: {body}");
     }
-    let res = app.client.post(app.url("/webhooks/twilio/inbound-sms")).form(&[("MessageSid", "SMy"), ("From", "not-a-number"), ("To", demo::FRONT_DESK)]).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/webhooks/twilio/inbound-sms"))
+        .form(&[
+            ("MessageSid", "SMy"),
+            ("From", "not-a-number"),
+            ("To", demo::FRONT_DESK),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     app.drain().await;
     let owner = app.owner().await;
-    assert!(owner_threads(&app, &owner).await.iter().all(|t| !t["clientName"].is_null()), "no thread for a refused webhook");
+    assert!(
+        owner_threads(&app, &owner)
+            .await
+            .iter()
+            .all(|t| !t["clientName"].is_null()),
+        "no thread for a refused webhook"
+    );
 }
 
 #[tokio::test]
 async fn the_seed_aliases_all_accept_inbound_texts() {
     let app = TestApp::spawn().await;
-    for (i, path) in ["/webhooks/twilio/sms", "/webhooks/twilio/inbound-sms", "/api/messages/incoming"].iter().enumerate() {
+    for (i, path) in [
+        "/webhooks/twilio/sms",
+        "/webhooks/twilio/inbound-sms",
+        "/api/messages/incoming",
+    ]
+    .iter()
+    .enumerate()
+    {
         let sid = format!("SMalias{i}");
-        let res = app.client.post(app.url(path)).form(&[("MessageSid", sid.as_str()), ("From", "+15550003333"), ("To", demo::FRONT_DESK), ("Body", path)]).send().await.unwrap();
+        let res = app
+            .client
+            .post(app.url(path))
+            .form(&[
+                ("MessageSid", sid.as_str()),
+                ("From", "+15550003333"),
+                ("To", demo::FRONT_DESK),
+                ("Body", path),
+            ])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
     app.drain().await;
     let owner = app.owner().await;
     let threads = owner_threads(&app, &owner).await;
     let thread = threads.iter().find(|t| t["clientName"].is_null()).unwrap();
-    let bodies: Vec<_> = thread_messages(&app, &owner, thread["id"].as_str().unwrap()).await.iter().map(|m| m["body"].clone()).collect();
-    assert_eq!(bodies, ["/webhooks/twilio/sms", "/webhooks/twilio/inbound-sms", "/api/messages/incoming"], "one thread, oldest first");
+    let bodies: Vec<_> = thread_messages(&app, &owner, thread["id"].as_str().unwrap())
+        .await
+        .iter()
+        .map(|m| m["body"].clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "/webhooks/twilio/sms",
+            "/webhooks/twilio/inbound-sms",
+            "/api/messages/incoming"
+        ],
+        "one thread, oldest first"
+    );
 }
 
 #[tokio::test]
 async fn texts_from_one_client_to_two_numbers_make_two_threads() {
     let app = TestApp::spawn().await;
-    app.inbound("SMa", "+15551234567", demo::FRONT_DESK, "to the front desk").await;
-    app.inbound("SMb", "+15551234567", demo::POOL_NUMBER, "to the pool number").await;
-    app.inbound("SMc", "+15551234567", demo::FRONT_DESK, "front desk again").await;
+    app.inbound("SMa", "+15551234567", demo::FRONT_DESK, "to the front desk")
+        .await;
+    app.inbound(
+        "SMb",
+        "+15551234567",
+        demo::POOL_NUMBER,
+        "to the pool number",
+    )
+    .await;
+    app.inbound("SMc", "+15551234567", demo::FRONT_DESK, "front desk again")
+        .await;
     app.drain().await;
     let owner = app.owner().await;
     let threads = owner_threads(&app, &owner).await;
-    let john: Vec<_> = threads.iter().filter(|t| t["clientName"] == "John Smith").collect();
+    let john: Vec<_> = threads
+        .iter()
+        .filter(|t| t["clientName"] == "John Smith")
+        .collect();
     assert_eq!(john.len(), 2);
-    let front = john.iter().find(|t| t["messageNumber"] == demo::FRONT_DESK).unwrap();
-    let bodies: Vec<_> = thread_messages(&app, &owner, front["id"].as_str().unwrap()).await.iter().map(|m| m["body"].as_str().unwrap().to_owned()).collect();
-    assert!(bodies.ends_with(&["to the front desk".to_owned(), "front desk again".to_owned()]), "{bodies:?}");
+    let front = john
+        .iter()
+        .find(|t| t["messageNumber"] == demo::FRONT_DESK)
+        .unwrap();
+    let bodies: Vec<_> = thread_messages(&app, &owner, front["id"].as_str().unwrap())
+        .await
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        bodies.ends_with(&[
+            "to the front desk".to_owned(),
+            "front desk again".to_owned()
+        ]),
+        "{bodies:?}"
+    );
 }
 
 #[tokio::test]
 async fn opening_a_thread_marks_it_read() {
     let app = TestApp::spawn().await;
-    app.inbound("SMread", "+15551234567", demo::FRONT_DESK, "are you there?").await;
+    app.inbound("SMread", "+15551234567", demo::FRONT_DESK, "are you there?")
+        .await;
     app.drain().await;
     let owner = app.owner().await;
     let john = thread_of(&owner_threads(&app, &owner).await, "John Smith").clone();
     assert!(john["ownerUnreadCount"].as_i64().unwrap() > 0);
-    let unread: Value = owner.get(app.url("/api/messages/threads?unread=true")).send().await.unwrap().json().await.unwrap();
-    assert!(unread["threads"].as_array().unwrap().iter().any(|t| t["id"] == john["id"]));
+    let unread: Value = owner
+        .get(app.url("/api/messages/threads?unread=true"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        unread["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == john["id"])
+    );
     thread_messages(&app, &owner, john["id"].as_str().unwrap()).await;
     let after = thread_of(&owner_threads(&app, &owner).await, "John Smith").clone();
     assert_eq!(after["ownerUnreadCount"], 0);
-    let unread: Value = owner.get(app.url("/api/messages/threads?unread=true")).send().await.unwrap().json().await.unwrap();
-    assert!(unread["threads"].as_array().unwrap().iter().all(|t| t["id"] != john["id"]));
+    let unread: Value = owner
+        .get(app.url("/api/messages/threads?unread=true"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        unread["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != john["id"])
+    );
 }
 
 #[tokio::test]
 async fn pages_of_the_inbox_do_not_shift_when_new_texts_arrive() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
-    let first: Value = owner.get(app.url("/api/messages/threads?limit=2")).send().await.unwrap().json().await.unwrap();
+    let first: Value = owner
+        .get(app.url("/api/messages/threads?limit=2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let cursor = first["nextCursor"].as_str().expect("more pages").to_owned();
-    let expected_second: Value = owner.get(app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}"))).send().await.unwrap().json().await.unwrap();
+    let expected_second: Value = owner
+        .get(app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     // A new sender arrives and goes to the top.
-    app.inbound("SMnew", "+15550004444", demo::FRONT_DESK, "new here").await;
+    app.inbound("SMnew", "+15550004444", demo::FRONT_DESK, "new here")
+        .await;
     app.drain().await;
-    let second: Value = owner.get(app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}"))).send().await.unwrap().json().await.unwrap();
+    let second: Value = owner
+        .get(app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(second["threads"], expected_second["threads"]);
     // Walking every page visits every thread exactly once.
     let mut seen = Vec::new();
@@ -134,7 +292,13 @@ async fn pages_of_the_inbox_do_not_shift_when_new_texts_arrive() {
             None => app.url("/api/messages/threads?limit=2"),
         };
         let page: Value = owner.get(url).send().await.unwrap().json().await.unwrap();
-        seen.extend(page["threads"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            page["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_owned()),
+        );
         match page["nextCursor"].as_str() {
             Some(c) => next = Some(c.to_owned()),
             None => break,
@@ -152,29 +316,60 @@ async fn pages_of_the_inbox_do_not_shift_when_new_texts_arrive() {
 async fn bad_list_parameters_answer_400_naming_them() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
-    for (query, field) in [("inbox=sitter", "inbox"), ("limit=0", "limit"), ("cursor=garbage", "cursor"), ("unread=maybe", "unread")] {
-        let res = owner.get(app.url(&format!("/api/messages/threads?{query}"))).send().await.unwrap();
+    for (query, field) in [
+        ("inbox=sitter", "inbox"),
+        ("limit=0", "limit"),
+        ("cursor=garbage", "cursor"),
+        ("unread=maybe", "unread"),
+    ] {
+        let res = owner
+            .get(app.url(&format!("/api/messages/threads?{query}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{query}");
         let body: Value = res.json().await.unwrap();
-        assert!(body["message"].as_str().unwrap().contains(field), "{query}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(field),
+            "{query}: {body}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_text_to_a_number_no_org_owns_is_acknowledged_and_kept_unfiled() {
     let app = TestApp::spawn().await;
-    let res = app.inbound("SMnowhere", "+15550005555", "+15550009999", "hello?").await;
+    let res = app
+        .inbound("SMnowhere", "+15550005555", "+15550009999", "hello?")
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     app.drain().await;
     let owner = app.owner().await;
-    assert!(owner_threads(&app, &owner).await.iter().all(|t| t["messageNumber"] != "+15550009999"));
+    assert!(
+        owner_threads(&app, &owner)
+            .await
+            .iter()
+            .all(|t| t["messageNumber"] != "+15550009999")
+    );
 }
 
 #[tokio::test]
 async fn the_search_finds_clients_by_name() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
-    let page: Value = owner.get(app.url("/api/messages/threads?q=emily")).send().await.unwrap().json().await.unwrap();
-    let names: Vec<_> = page["threads"].as_array().unwrap().iter().map(|t| t["clientName"].clone()).collect();
+    let page: Value = owner
+        .get(app.url("/api/messages/threads?q=emily"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<_> = page["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["clientName"].clone())
+        .collect();
     assert_eq!(names, ["Emily Davis"]);
 }

@@ -10,9 +10,17 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/dashboard", get(show))
 }
 
-async fn show(State(state): State<AppState>, OwnerPage(caller, scope): OwnerPage) -> ApiResult<impl IntoResponse> {
+async fn show(
+    State(state): State<AppState>,
+    OwnerPage(caller, scope): OwnerPage,
+) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
-    let user = accounts::user(db, &caller.org_id, caller.user_id.as_deref().unwrap_or_default()).await?;
+    let user = accounts::user(
+        db,
+        &caller.org_id,
+        caller.user_id.as_deref().unwrap_or_default(),
+    )
+    .await?;
     let stats = threads::stats(db, &scope, state.engine.clock.now()).await?;
     state.templates.render(
         "dashboard.html",

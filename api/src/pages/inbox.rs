@@ -1,11 +1,16 @@
 //! `/inbox`: the owner inbox, threads on the left and the open conversation on the right.
 
 use axum::{Router, extract::State, response::IntoResponse, routing::get};
-use engine::{accounts, threads::{self, ThreadFilter}};
+use engine::{
+    accounts,
+    threads::{self, ThreadFilter},
+};
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
-use crate::{auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates::layout};
+use crate::{
+    auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates::layout,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/inbox", get(show))
@@ -19,14 +24,24 @@ struct InboxQuery {
     cursor: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, OwnerPage(caller, scope): OwnerPage, Query(q): Query<InboxQuery>) -> ApiResult<impl IntoResponse> {
+async fn show(
+    State(state): State<AppState>,
+    OwnerPage(caller, scope): OwnerPage,
+    Query(q): Query<InboxQuery>,
+) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
     let now = state.engine.clock.now();
-    let user = accounts::user(db, &caller.org_id, caller.user_id.as_deref().unwrap_or_default()).await?;
-    let filter_name = match q.filter.as_deref() {
-        Some(f @ ("unread" | "policy" | "failures")) => f,
-        _ => "all",
-    };
+    let user = accounts::user(
+        db,
+        &caller.org_id,
+        caller.user_id.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    let filter_name = q
+        .filter
+        .as_deref()
+        .filter(|f| matches!(*f, "unread" | "policy" | "failures"))
+        .unwrap_or("all");
     let filter = ThreadFilter {
         unread: filter_name == "unread",
         policy: filter_name == "policy",
@@ -36,7 +51,7 @@ async fn show(State(state): State<AppState>, OwnerPage(caller, scope): OwnerPage
         limit: 50,
         thread_id: None,
     };
-    let page = threads::list(db, &scope, &filter, now).await?;
+    // Open the thread first: that marks it read, and the list below should show it so.
     let (selected, messages) = match q.thread.as_deref() {
         Some(id) => {
             let messages = threads::messages(db, &scope, id).await?;
@@ -44,6 +59,7 @@ async fn show(State(state): State<AppState>, OwnerPage(caller, scope): OwnerPage
         }
         None => (None, Vec::new()),
     };
+    let page = threads::list(db, &scope, &filter, now).await?;
     state.templates.render(
         "inbox.html",
         context! {

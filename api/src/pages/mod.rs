@@ -17,8 +17,24 @@ use crate::{auth::PageUser, state::AppState, templates};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(root))
-        .route("/static/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], templates::APP_CSS) }))
-        .route("/static/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], templates::APP_JS) }))
+        .route(
+            "/static/app.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    templates::APP_CSS,
+                )
+            }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    templates::APP_JS,
+                )
+            }),
+        )
         .merge(session::router())
         .merge(dashboard::router())
         .merge(inbox::router())

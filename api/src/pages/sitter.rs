@@ -10,7 +10,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/sitter/inbox", get(show))
 }
 
-async fn show(State(state): State<AppState>, SitterPage(caller, scope): SitterPage) -> ApiResult<impl IntoResponse> {
+async fn show(
+    State(state): State<AppState>,
+    SitterPage(caller, scope): SitterPage,
+) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
     let user = accounts::user(db, &caller.org_id, &scope.sitter_id).await?;
     let threads = threads::for_sitter(db, &scope, state.engine.clock.now()).await?;

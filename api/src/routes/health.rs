@@ -28,7 +28,10 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable" })),
+            )
         }
     }
 }
@@ -38,10 +41,16 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let db = &state.engine.db;
     match engine::jobs::unfinished(db).await {
-        Ok(unfinished) => (StatusCode::OK, Json(json!({ "status": "ready", "database": db.kind(), "jobsUnfinished": unfinished }))),
+        Ok(unfinished) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": db.kind(), "jobsUnfinished": unfinished })),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable" })),
+            )
         }
     }
 }
@@ -53,17 +62,39 @@ pub async fn metrics_json(State(state): State<AppState>) -> Json<Value> {
     let mut routes: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
     for (name, label, value) in state.engine.metrics.snapshot() {
         match name.as_str() {
-            "route_requests" => *routes.entry(label).or_default().entry("requests").or_default() += value,
-            "route_errors" => *routes.entry(label).or_default().entry("errors").or_default() += value,
+            "route_requests" => {
+                *routes
+                    .entry(label)
+                    .or_default()
+                    .entry("requests")
+                    .or_default() += value
+            }
+            "route_errors" => {
+                *routes
+                    .entry(label)
+                    .or_default()
+                    .entry("errors")
+                    .or_default() += value
+            }
             _ => {
                 top.insert(name, value.into());
             }
         }
     }
-    for name in ["total_requests", "total_errors", "webhooks_received_total", "webhooks_duplicate_total", "webhooks_rejected_total", "inbound_routed_total"] {
+    for name in [
+        "total_requests",
+        "total_errors",
+        "webhooks_received_total",
+        "webhooks_duplicate_total",
+        "webhooks_rejected_total",
+        "inbound_routed_total",
+    ] {
         top.entry(name).or_insert(0.into());
     }
-    top.insert("routes".to_owned(), serde_json::to_value(routes).unwrap_or_default());
+    top.insert(
+        "routes".to_owned(),
+        serde_json::to_value(routes).unwrap_or_default(),
+    );
     Json(Value::Object(top))
 }
 

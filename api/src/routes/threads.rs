@@ -41,9 +41,17 @@ pub struct ListQuery {
 /// The owner inbox: threads, most recent activity first, paged by cursor.
 #[utoipa::path(get, path = "/api/messages/threads", tag = "messages", params(ListQuery),
     responses((status = 200, body = ThreadPage), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Owner(scope): Owner, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<ThreadPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Owner(scope): Owner,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<ThreadPage>> {
     if let Some(inbox) = q.inbox.as_deref().filter(|i| *i != "owner") {
-        return Err(engine::Error::invalid("inbox", format!("`{inbox}` is not an inbox; use `owner`")).into());
+        return Err(engine::Error::invalid(
+            "inbox",
+            format!("`{inbox}` is not an inbox; use `owner`"),
+        )
+        .into());
     }
     if q.limit.is_some_and(|l| !(1..=200).contains(&l)) {
         return Err(engine::Error::invalid("limit", "must be from 1 to 200").into());
@@ -57,7 +65,9 @@ pub async fn list(State(state): State<AppState>, Owner(scope): Owner, Query(q): 
         limit: q.limit.unwrap_or(50),
         thread_id: None,
     };
-    Ok(axum::Json(threads::list(&state.engine.db, &scope, &filter, state.engine.clock.now()).await?))
+    Ok(axum::Json(
+        threads::list(&state.engine.db, &scope, &filter, state.engine.clock.now()).await?,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -69,7 +79,11 @@ pub struct MessageList {
 #[utoipa::path(get, path = "/api/messages/threads/{id}/messages", tag = "messages",
     params(("id" = String, Path, description = "Thread id")),
     responses((status = 200, body = MessageList), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn messages(State(state): State<AppState>, Owner(scope): Owner, Path(id): Path<String>) -> ApiResult<axum::Json<MessageList>> {
+pub async fn messages(
+    State(state): State<AppState>,
+    Owner(scope): Owner,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<MessageList>> {
     let messages = threads::messages(&state.engine.db, &scope, &id).await?;
     Ok(axum::Json(MessageList { messages }))
 }

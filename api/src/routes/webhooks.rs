@@ -45,21 +45,33 @@ fn parse_params(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<(String, Stri
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let params: Vec<(String, String)> = if is_json {
-        let map: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_slice(body)
-            .map_err(|e| ApiError::BadRequest { field: None, message: format!("the body is not a JSON object: {e}") })?;
-        map.into_iter().map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect()
+        let map: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+                field: None,
+                message: format!("the body is not a JSON object: {e}"),
+            })?;
+        map.into_iter()
+            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect()
     } else {
-        serde_urlencoded::from_bytes(body)
-            .map_err(|e| ApiError::BadRequest { field: None, message: format!("the body is not form-encoded: {e}") })?
+        serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest {
+            field: None,
+            message: format!("the body is not form-encoded: {e}"),
+        })?
     };
-    Ok(params.into_iter().map(|(k, v)| (k, restore_plus(v))).collect())
+    Ok(params
+        .into_iter()
+        .map(|(k, v)| (k, restore_plus(v)))
+        .collect())
 }
 
 /// An unescaped `+` in a form body decodes as a space: ` 15551234567` from a hand-typed
 /// `From=+15551234567` means `+15551234567`.
 fn restore_plus(value: String) -> String {
     match value.strip_prefix(' ') {
-        Some(rest) if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) => format!("+{rest}"),
+        Some(rest) if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("+{rest}")
+        }
         _ => value,
     }
 }
@@ -69,7 +81,11 @@ fn restore_plus(value: String) -> String {
 #[utoipa::path(post, path = "/webhooks/twilio/sms", tag = "webhooks",
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "Twilio's inbound message parameters"),
     responses((status = 200, content_type = "text/xml", body = String), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn inbound_sms(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<impl IntoResponse> {
+pub async fn inbound_sms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
     let metrics = &state.engine.metrics;
     let result = async {
         let params = parse_params(&headers, &body)?;
@@ -77,7 +93,11 @@ pub async fn inbound_sms(State(state): State<AppState>, headers: HeaderMap, body
             provider_sid: required(&params, "MessageSid")?,
             from: required(&params, "From")?,
             to: required(&params, "To")?,
-            body: params.iter().find(|(k, _)| k == "Body").map(|(_, v)| v.clone()).unwrap_or_default(),
+            body: params
+                .iter()
+                .find(|(k, _)| k == "Body")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
             params,
         };
         Ok::<_, ApiError>(inbound::accept(&state.engine, &sms).await?)

@@ -1,0 +1,230 @@
+//! End-to-end tests of the real `switchboard` binary: its logs, its shutdown, and a
+//! second process running the jobs the first one enqueued.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+struct Process {
+    child: Child,
+    url: String,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+/// Starts `switchboard <args>` on a free port and waits for it to say where it listens.
+fn start(database_url: &str, args: &[&str]) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("SWITCHBOARD_ADDR", "127.0.0.1:0")
+        .env("SWITCHBOARD_JOB_POLL_MS", "20")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start switchboard");
+    let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    let out = output.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("switchboard listening on ") {
+                let _ = tx.send(url.to_owned());
+            }
+            out.lock().unwrap().push_str(&line);
+            out.lock().unwrap().push('\n');
+        }
+    });
+    let mut stderr = child.stderr.take().expect("stderr");
+    let err = output.clone();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        err.lock().unwrap().push_str(&s);
+    });
+    let url = if args.first() == Some(&"serve") {
+        rx.recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("switchboard did not start:\n{}", output.lock().unwrap()))
+    } else {
+        String::new()
+    };
+    Process { child, url, output }
+}
+
+impl Process {
+    /// Sends SIGTERM and waits for the exit code.
+    fn terminate(mut self) -> (i32, String) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let code = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("switchboard did not stop within 40 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let output = self.output.lock().unwrap().clone();
+        (code, output)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn database() -> (tempfile::TempDir, String, Option<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = tests::fresh_database(dir.path()).await;
+    (dir, url, pg)
+}
+
+async fn owner_threads(url: &str) -> Vec<Value> {
+    let c = tests::client();
+    let res = c
+        .post(format!("{url}/api/auth/login"))
+        .json(&serde_json::json!({ "email": "owner@example.com", "password": "password123" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page: Value = c
+        .get(format!("{url}/api/messages/threads?limit=200"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["threads"].as_array().cloned().unwrap()
+}
+
+/// Waits until a thread from `client_number` is listed (the routing job ran).
+async fn wait_for_thread(url: &str, business_number: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = owner_threads(url)
+            .await
+            .iter()
+            .filter(|t| t["clientName"].is_null() && t["messageNumber"] == business_number)
+            .count();
+        if n >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the inbound texts were not routed within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn post_inbound(url: &str, sid: &str, from: &str) {
+    let res = tests::client()
+        .post(format!("{url}/webhooks/twilio/inbound-sms"))
+        .form(&[
+            ("MessageSid", sid),
+            ("From", from),
+            ("To", "+15551111111"),
+            ("Body", &format!("call me back on {from}")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logs_never_show_a_whole_phone_number() {
+    let (_dir, db, pg) = database().await;
+    let app = start(&db, &["serve", "--demo"]);
+    post_inbound(&app.url, "SMlog1", "+15557654321").await;
+    post_inbound(&app.url, "SMlog1", "+15557654321").await;
+    let bad = tests::client()
+        .post(format!("{}/webhooks/twilio/inbound-sms", app.url))
+        .form(&[
+            ("MessageSid", "SMlog2"),
+            ("From", "+15557654321"),
+            ("To", "12345"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    wait_for_thread(&app.url, "+15551111111", 1).await;
+    let (code, logs) = app.terminate();
+    assert_eq!(code, 0, "clean exit on SIGTERM:\n{logs}");
+    assert!(
+        logs.contains("inbound message filed"),
+        "the flow was logged:\n{logs}"
+    );
+    assert!(
+        logs.contains("+1555****4321"),
+        "numbers appear redacted:\n{logs}"
+    );
+    let leaks: Vec<&str> = logs
+        .lines()
+        .filter(|l| engine::phone::contains_unredacted(l))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "unredacted phone numbers in the logs:\n{}",
+        leaks.join("\n")
+    );
+    if let Some((admin, name)) = pg {
+        tests::drop_database(admin, name);
+    }
+}
+
+#[tokio::test]
+async fn a_worker_process_runs_jobs_that_serve_enqueued() {
+    let (_dir, db, pg) = database().await;
+    let web = start(&db, &["serve", "--demo", "--no-workers"]);
+    post_inbound(&web.url, "SMw1", "+15550006001").await;
+    post_inbound(&web.url, "SMw2", "+15550006002").await;
+    // Nothing routes them while no worker runs.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        owner_threads(&web.url)
+            .await
+            .iter()
+            .filter(|t| t["clientName"].is_null())
+            .count(),
+        0
+    );
+    let worker = start(&db, &["worker"]);
+    wait_for_thread(&web.url, "+15551111111", 2).await;
+    let (code, _) = worker.terminate();
+    assert_eq!(code, 0);
+    let (code, _) = web.terminate();
+    assert_eq!(code, 0);
+    if let Some((admin, name)) = pg {
+        tests::drop_database(admin, name);
+    }
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["migrate"])
+        .env("SWITCHBOARD_ADDR", "not-an-address")
+        .output()
+        .expect("run switchboard");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("SWITCHBOARD_ADDR"), "{stderr}");
+}
