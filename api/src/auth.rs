@@ -184,6 +184,17 @@ pub fn csrf_token(session_id: &str) -> String {
     engine::ids::token_hash(&format!("csrf:{session_id}"))
 }
 
+/// Checks a form's CSRF token against the caller's session.
+pub fn check_csrf(caller: &Caller, token: &str) -> Result<(), ApiError> {
+    match &caller.session_id {
+        Some(id) if csrf_token(id) == token => Ok(()),
+        _ => Err(engine::Error::Forbidden(
+            "the form has expired; reload the page and try again".into(),
+        )
+        .into()),
+    }
+}
+
 /// Slows down password guessing: after `MAX_FAILURES` failed logins for one email within
 /// `WINDOW`, further attempts for it are refused until the window has passed.
 #[derive(Clone, Default)]

@@ -8,7 +8,12 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 5] = [
+const PAGES: [(&str, &str); 7] = [
+    (
+        "alerts.html",
+        include_str!("../../web/templates/alerts.html"),
+    ),
+    ("audit.html", include_str!("../../web/templates/audit.html")),
     ("base.html", include_str!("../../web/templates/base.html")),
     ("login.html", include_str!("../../web/templates/login.html")),
     (

@@ -176,6 +176,8 @@ pub async fn user(db: &Db, org_id: &str, user_id: &str) -> Result<User> {
 /// Starts a session and returns the token for the cookie (only its hash is stored).
 pub async fn create_session(db: &Db, user: &User, now: Millis) -> Result<String> {
     let token = ids::new_token();
+    // Logins are rare enough to sweep expired sessions here instead of in a job.
+    db!(db, c => sqlx::query("delete from session where expires_at <= $1").bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     db!(db, c => sqlx::query(
         "insert into session (session_id, org_id, user_id, created_at, expires_at) values ($1, $2, $3, $4, $5)")
         .bind(ids::token_hash(&token)).bind(&user.org_id).bind(&user.id).bind(now).bind(now + SESSION_TTL)

@@ -50,3 +50,26 @@ pub fn parse_rfc3339(field: &'static str, s: &str) -> crate::Result<Millis> {
 pub const MINUTE: i64 = 60_000;
 pub const HOUR: i64 = 60 * MINUTE;
 pub const DAY: i64 = 24 * HOUR;
+
+/// Serializes stored milliseconds as the API's RFC 3339 text.
+pub fn serialize_millis<S: serde::Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&to_rfc3339(*ms))
+}
+
+pub fn serialize_opt_millis<S: serde::Serializer>(
+    ms: &Option<Millis>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&to_rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Serializes a TEXT column holding JSON as the JSON itself.
+pub fn serialize_json_text<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    serde_json::from_str::<serde_json::Value>(text)
+        .unwrap_or(serde_json::Value::Null)
+        .serialize(s)
+}

@@ -7,6 +7,8 @@
 //! touches the database goes through [`store::Db`] and [`store::Tx`].
 
 pub mod accounts;
+pub mod alerts;
+pub mod audit;
 pub mod clock;
 pub mod dead_letters;
 pub mod demo;
@@ -17,6 +19,8 @@ pub mod jobs;
 pub mod metrics;
 pub mod numbers;
 pub mod phone;
+pub mod routing;
+pub mod signature;
 pub mod store;
 pub mod threads;
 

@@ -1,5 +1,7 @@
 //! Server-rendered pages: forms POST and answer 303; a little JS polls lists.
 
+mod alerts;
+mod audit;
 mod dashboard;
 mod inbox;
 mod session;
@@ -35,6 +37,8 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        .merge(alerts::router())
+        .merge(audit::router())
         .merge(session::router())
         .merge(dashboard::router())
         .merge(inbox::router())

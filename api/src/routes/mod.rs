@@ -1,5 +1,7 @@
 //! The JSON API and the provider webhooks, one resource per file.
 
+pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod openapi;
@@ -13,6 +15,8 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(alerts::router())
+        .merge(audit::router())
         .merge(auth::router())
         .merge(health::router())
         .merge(openapi::router())

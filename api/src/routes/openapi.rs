@@ -9,6 +9,9 @@ use crate::state::AppState;
 #[openapi(
     info(title = "Switchboard API", description = "Routing, masking and automations for businesses that run on text messages."),
     paths(
+        super::alerts::list,
+        super::alerts::resolve,
+        super::audit::list,
         super::auth::login,
         super::auth::logout,
         super::auth::session,
