@@ -24,7 +24,15 @@ pub struct Config {
     pub job_poll: Duration,
     pub job_concurrency: usize,
     pub retry_base: Duration,
+    /// Feature flags from the seeds' rollout plan, global defaults (on unless turned off).
+    pub flags: std::collections::BTreeMap<String, bool>,
 }
+
+pub const FLAGS: [&str; 3] = [
+    "ENABLE_MESSAGING_V1",
+    "ENABLE_PROACTIVE_THREAD_CREATION",
+    "ENABLE_SITTER_MESSAGES_V1",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -41,6 +49,7 @@ impl Default for Config {
             job_poll: Duration::from_millis(100),
             job_concurrency: 4,
             retry_base: Duration::from_secs(2),
+            flags: FLAGS.iter().map(|f| ((*f).to_owned(), true)).collect(),
         }
     }
 }
@@ -113,7 +122,7 @@ impl Config {
                 }
             }
         }
-        for name in VARS {
+        for name in VARS.iter().chain(FLAGS.iter()) {
             if let Ok(v) = std::env::var(name) {
                 values.push((name, v));
             }
@@ -177,6 +186,14 @@ impl Config {
                     .ok_or_else(|| err(name, "must be a number from 1 to 256"))?;
             }
             "SWITCHBOARD_RETRY_BASE_MS" => self.retry_base = ms(value)?,
+            flag if FLAGS.contains(&flag) => {
+                let on = match value.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "on" | "yes" => true,
+                    "false" | "0" | "off" | "no" => false,
+                    _ => return Err(err(name, "must be true or false")),
+                };
+                self.flags.insert(flag.to_owned(), on);
+            }
             _ => return Err(err(name, "is not a setting Switchboard knows")),
         }
         Ok(())

@@ -8,7 +8,11 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 7] = [
+const PAGES: [(&str, &str); 8] = [
+    (
+        "routing.html",
+        include_str!("../../web/templates/routing.html"),
+    ),
     (
         "alerts.html",
         include_str!("../../web/templates/alerts.html"),

@@ -168,7 +168,7 @@ async fn logs_never_show_a_whole_phone_number() {
     let (code, logs) = app.terminate();
     assert_eq!(code, 0, "clean exit on SIGTERM:\n{logs}");
     assert!(
-        logs.contains("inbound message filed"),
+        logs.contains("inbound message routed"),
         "the flow was logged:\n{logs}"
     );
     assert!(

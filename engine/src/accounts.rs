@@ -273,3 +273,17 @@ pub async fn create_user(
         other => other.map(|_| user_id),
     }
 }
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Org {
+    pub org_id: String,
+    pub name: String,
+    pub time_zone: String,
+    pub help_text: String,
+}
+
+pub async fn org(db: &Db, org_id: &str) -> Result<Org> {
+    let row: Option<Org> = db!(db, c => sqlx::query_as("select org_id, name, time_zone, help_text from org where org_id = $1")
+        .bind(org_id).fetch_optional(c).await)?;
+    row.ok_or(Error::NotFound("org"))
+}

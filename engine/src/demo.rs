@@ -18,7 +18,10 @@ pub const SITTER_EMAIL: &str = "sitter@example.com";
 pub const SITTER_PASSWORD: &str = "password";
 pub const FRONT_DESK: &str = "+15551111111";
 pub const SARAH_NUMBER: &str = "+15552222222";
+/// A pool number lent to nobody: texts to it are unmapped (the seeds' demo step 8).
 pub const POOL_NUMBER: &str = "+15553333333";
+/// A pool number lent to Ashley Taylor's thread: texts from anyone else are a mismatch.
+pub const LENT_POOL_NUMBER: &str = "+15553333334";
 
 const CLIENTS: [(&str, &str); 12] = [
     ("John Smith", "+15551234567"),
@@ -134,7 +137,16 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         now,
     )
     .await?;
-    let pool = numbers::create(&mut tx, &org, POOL_NUMBER, NumberClass::Pool, None, now).await?;
+    numbers::create(&mut tx, &org, POOL_NUMBER, NumberClass::Pool, None, now).await?;
+    let lent_pool = numbers::create(
+        &mut tx,
+        &org,
+        LENT_POOL_NUMBER,
+        NumberClass::Pool,
+        None,
+        now,
+    )
+    .await?;
 
     let mut clients = Vec::new();
     for (i, (name, phone)) in CLIENTS.iter().enumerate() {
@@ -195,7 +207,7 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         ),
         (
             5,
-            &pool,
+            &lent_pool,
             None,
             &[
                 ("inbound", "Is my booking for Saturday confirmed?"),
@@ -207,7 +219,7 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         let (_, phone) = clients[*client];
         let business = match *number_id {
             n if n == front_desk => FRONT_DESK,
-            n if n == pool => POOL_NUMBER,
+            n if n == lent_pool => LENT_POOL_NUMBER,
             _ => SARAH_NUMBER,
         };
         let base = now - (k as i64 + 1) * 3 * HOUR;
@@ -224,6 +236,7 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
                 NewMessage {
                     thread_id: &thread,
                     direction,
+                    kind: "sms",
                     from,
                     to,
                     body,
@@ -233,6 +246,10 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
                 },
             )
             .await?;
+        }
+        if *number_id == lent_pool {
+            tx!(&mut tx, c => sqlx::query("update number set assigned_thread_id = $2 where number_id = $1")
+                .bind(&lent_pool).bind(&thread).execute(c).await.map(|r| r.rows_affected()))?;
         }
         if let Some((sitter, start, end)) = window {
             tx!(&mut tx, c => sqlx::query(

@@ -1,15 +1,25 @@
 //! Inbound texts: the webhook stores the raw event once per provider MessageSid and, in
 //! the same transaction, enqueues the `route_inbound` job that files it into its thread.
 //! Only then is the webhook acknowledged, so nothing acknowledged can be lost.
+//!
+//! The job handles carrier keywords (STOP, START, HELP), resolves or creates the thread,
+//! decides where the message goes with [`routing::route`], and stores the message, the
+//! decision with its inputs, and the alerts and audit events the decision calls for, in
+//! one transaction.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Engine, Result,
+    Engine, Result, Tx,
+    alerts::{self, NewAlert, Severity},
+    audit::{self, Actor},
     clock::Millis,
     db, ids,
     jobs::Job,
-    numbers, phone,
+    numbers::{self, NumberRow},
+    optout::{self, Keyword},
+    phone,
+    routing::{self, Class, Decision, NumberStatus, RoutingInput, Target},
     threads::{self, NewMessage},
     tx,
 };
@@ -23,20 +33,31 @@ pub struct InboundSms {
     pub body: String,
     /// Every parameter the provider sent, kept verbatim (as JSON) with the event.
     pub params: Vec<(String, String)>,
+    /// The provider's `I-Twilio-Idempotency-Token` header, when it sent one.
+    pub idempotency_token: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Accepted {
-    /// Stored and queued for routing.
-    New,
-    /// This MessageSid was stored before; nothing was done.
+    /// Stored and queued for routing; `reply` is what to answer at once (a keyword's
+    /// confirmation), if anything.
+    New { reply: Option<String> },
+    /// This MessageSid (or idempotency token) was stored before; nothing was done.
     Duplicate,
 }
 
 pub async fn accept(engine: &Engine, sms: &InboundSms) -> Result<Accepted> {
     let from = phone::parse_e164("From", &sms.from)?;
     let to = phone::parse_e164("To", &sms.to)?;
-    let org_id = numbers::by_e164(&engine.db, &to).await?.map(|n| n.org_id);
+    let number = numbers::by_e164(&engine.db, &to).await?;
+    let org_id = number.as_ref().map(|n| n.org_id.clone());
+    let reply = match (&org_id, optout::keyword(&sms.body)) {
+        (Some(org_id), Some(keyword)) => {
+            let org = crate::accounts::org(&engine.db, org_id).await?;
+            Some(optout::confirmation(keyword, &org.name, &org.help_text))
+        }
+        _ => None,
+    };
     let params: serde_json::Map<String, serde_json::Value> = sms
         .params
         .iter()
@@ -45,23 +66,36 @@ pub async fn accept(engine: &Engine, sms: &InboundSms) -> Result<Accepted> {
     let now = engine.clock.now();
     let mut tx = engine.db.begin().await?;
     let inserted: Option<String> = tx!(&mut tx, c => sqlx::query_scalar(
-        "insert into inbound_event (inbound_event_id, org_id, provider_sid, from_e164, to_e164, body, params, received_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
-         on conflict (provider_sid) do nothing
+        "insert into inbound_event (inbound_event_id, org_id, provider_sid, idempotency_token, from_e164, to_e164, body, params, received_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict do nothing
          returning inbound_event_id")
-        .bind(ids::new_id()).bind(&org_id).bind(&sms.provider_sid).bind(&from).bind(&to)
+        .bind(ids::new_id()).bind(&org_id).bind(&sms.provider_sid).bind(&sms.idempotency_token).bind(&from).bind(&to)
         .bind(&sms.body).bind(serde_json::Value::Object(params).to_string()).bind(now)
         .fetch_optional(c).await)?;
     let Some(inbound_event_id) = inserted else {
         return Ok(Accepted::Duplicate);
     };
+    if let Some(org_id) = &org_id {
+        let payload = serde_json::json!({ "messageSid": sms.provider_sid, "from": phone::redact(&from), "to": phone::redact(&to) });
+        audit::record(
+            &mut tx,
+            org_id,
+            Actor::Provider,
+            "webhook.inbound.received",
+            Some(("inbound_event", &inbound_event_id)),
+            &payload,
+            now,
+        )
+        .await?;
+    }
     tx.enqueue(&RouteInbound {
         inbound_event_id,
         org_id,
     })
     .await?;
     tx.commit().await?;
-    Ok(Accepted::New)
+    Ok(Accepted::New { reply })
 }
 
 /// Files one stored inbound event into its thread.
@@ -115,24 +149,23 @@ impl Job for RouteInbound {
                     event.received_at,
                 )
                 .await?;
-                // The message is unique per inbound event: a concurrent second run of
-                // this job fails here, retries, and then finds the event processed.
-                threads::add_message(
-                    &mut tx,
-                    org_id,
-                    NewMessage {
-                        thread_id: &thread_id,
-                        direction: "inbound",
-                        from: &event.from_e164,
-                        to: &event.to_e164,
-                        body: &event.body,
-                        sender_user_id: None,
-                        inbound_event_id: Some(&self.inbound_event_id),
-                        at: event.received_at,
-                    },
-                )
-                .await?;
-                tracing::info!(org_id, thread_id, from = %event.from_e164, to = %event.to_e164, "inbound message filed");
+                match optout::keyword(&event.body) {
+                    Some(keyword) => {
+                        file_keyword(engine, &mut tx, org_id, &thread_id, &event, keyword).await?
+                    }
+                    None => {
+                        file_message(
+                            engine,
+                            &mut tx,
+                            org_id,
+                            &number,
+                            &thread_id,
+                            &event,
+                            &self.inbound_event_id,
+                        )
+                        .await?
+                    }
+                }
             }
             _ => {
                 tracing::warn!(to = %event.to_e164, "inbound message for a number no org owns; kept unfiled")
@@ -144,4 +177,238 @@ impl Job for RouteInbound {
         engine.metrics.incr("inbound_routed_total");
         Ok(())
     }
+}
+
+/// STOP, START or HELP: record the state change as a system event in the thread. It is
+/// not a message for routing or automations.
+async fn file_keyword(
+    engine: &Engine,
+    tx: &mut Tx,
+    org_id: &str,
+    thread_id: &str,
+    event: &EventRow,
+    keyword: Keyword,
+) -> Result<()> {
+    let now = engine.clock.now();
+    if keyword != Keyword::Help {
+        let opted_out = keyword == Keyword::OptOut;
+        tx!(tx, c => sqlx::query(
+            "insert into opt_out (org_id, phone_e164, opted_out, updated_at) values ($1, $2, $3, $4)
+             on conflict (org_id, phone_e164) do update set opted_out = excluded.opted_out, updated_at = excluded.updated_at")
+            .bind(org_id).bind(&event.from_e164).bind(opted_out).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        tx!(tx, c => sqlx::query("update client set opted_out = $3 where org_id = $1 and phone_e164 = $2")
+            .bind(org_id).bind(&event.from_e164).bind(opted_out).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    threads::add_message(
+        tx,
+        org_id,
+        NewMessage {
+            thread_id,
+            direction: "inbound",
+            kind: "system",
+            from: &event.from_e164,
+            to: &event.to_e164,
+            body: keyword.system_text(),
+            sender_user_id: None,
+            inbound_event_id: None,
+            at: event.received_at,
+        },
+    )
+    .await?;
+    let payload = serde_json::json!({ "keyword": event.body.trim().to_uppercase(), "from": phone::redact(&event.from_e164) });
+    audit::record(
+        tx,
+        org_id,
+        Actor::Provider,
+        keyword.audit_type(),
+        Some(("thread", thread_id)),
+        &payload,
+        now,
+    )
+    .await?;
+    engine.metrics.add(keyword.counter(), org_id, 1);
+    tracing::info!(org_id, thread_id, keyword = ?keyword, "carrier keyword handled");
+    Ok(())
+}
+
+/// An ordinary text: route it, store it with its decision, raise what the decision asks.
+async fn file_message(
+    engine: &Engine,
+    tx: &mut Tx,
+    org_id: &str,
+    number: &NumberRow,
+    thread_id: &str,
+    event: &EventRow,
+    inbound_event_id: &str,
+) -> Result<()> {
+    let input = routing_input(tx, number, thread_id, event).await?;
+    let decision = routing::route(&input);
+    let message_id = threads::add_message(
+        tx,
+        org_id,
+        NewMessage {
+            thread_id,
+            direction: "inbound",
+            kind: "sms",
+            from: &event.from_e164,
+            to: &event.to_e164,
+            body: &event.body,
+            sender_user_id: None,
+            inbound_event_id: Some(inbound_event_id),
+            at: event.received_at,
+        },
+    )
+    .await?;
+    let decision_id = store_decision(
+        tx,
+        org_id,
+        thread_id,
+        &message_id,
+        inbound_event_id,
+        &input,
+        &decision,
+        event.received_at,
+    )
+    .await?;
+    let now = engine.clock.now();
+    match decision.alert {
+        Some(routing::Alert::UnmappedInbound) => {
+            alerts::raise(tx, org_id, NewAlert {
+                severity: Severity::Warning,
+                kind: "routing.unmapped_inbound",
+                title: "Unmapped Inbound Message",
+                description: "Inbound message received for number that doesn't map to any active thread",
+                entity: Some(("thread", thread_id)),
+                dedupe_key: format!("routing.unmapped_inbound:{thread_id}"),
+            }, now).await?;
+            let payload =
+                serde_json::json!({ "routingDecisionId": decision_id, "decision": decision });
+            audit::record(
+                tx,
+                org_id,
+                Actor::System,
+                "routing.unmapped_inbound",
+                Some(("thread", thread_id)),
+                &payload,
+                now,
+            )
+            .await?;
+        }
+        Some(routing::Alert::OverlappingWindows) => {
+            alerts::raise(tx, org_id, NewAlert {
+                severity: Severity::Warning,
+                kind: "routing.overlapping_windows",
+                title: "Overlapping Assignment Windows",
+                description: "A client texted while more than one sitter's window was active; the message went to the Owner Inbox",
+                entity: Some(("thread", thread_id)),
+                dedupe_key: format!("routing.overlapping_windows:{thread_id}"),
+            }, now).await?;
+        }
+        None => {}
+    }
+    if decision.operational {
+        engine
+            .metrics
+            .add("owner_inbox_routed_operational", org_id, 1);
+    }
+    tracing::info!(org_id, thread_id, from = %event.from_e164, to = %event.to_e164, reason = %decision.reason, "inbound message routed");
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ThreadRouting {
+    override_target: Option<String>,
+    override_sitter_id: Option<String>,
+    override_until: Option<Millis>,
+}
+
+/// Everything routing looks at, read inside the filing transaction.
+async fn routing_input(
+    tx: &mut Tx,
+    number: &NumberRow,
+    thread_id: &str,
+    event: &EventRow,
+) -> Result<RoutingInput> {
+    let thread: ThreadRouting = tx!(tx, c => sqlx::query_as(
+        "select override_target, override_sitter_id, override_until from thread where thread_id = $1")
+        .bind(thread_id).fetch_one(c).await)?;
+    let windows: Vec<(String, String, Millis, Millis)> = tx!(tx, c => sqlx::query_as(
+        "select window_id, sitter_id, start_at, end_at from assignment_window where thread_id = $1 order by start_at, window_id")
+        .bind(thread_id).fetch_all(c).await)?;
+    // A pool number is mapped to the client of the thread it is lent to.
+    let pool_client: Option<String> = match &number.assigned_thread_id {
+        Some(mapped) if number.class == "pool" => {
+            tx!(tx, c => sqlx::query_scalar("select client_e164 from thread where thread_id = $1")
+            .bind(mapped).fetch_optional(c).await)?
+        }
+        _ => None,
+    };
+    let active_override = match (thread.override_target.as_deref(), thread.override_until) {
+        (Some("owner_inbox"), Some(until)) => Some(routing::Override {
+            target: Target::OwnerInbox,
+            until,
+        }),
+        (Some("sitter"), Some(until)) => thread.override_sitter_id.map(|id| routing::Override {
+            target: Target::sitter(&id),
+            until,
+        }),
+        _ => None,
+    };
+    Ok(RoutingInput {
+        now: event.received_at,
+        from: event.from_e164.clone(),
+        number: Some(routing::BusinessNumber {
+            number_id: number.number_id.clone(),
+            class: match number.class.as_str() {
+                "pool" => Class::Pool,
+                "sitter" => Class::Sitter,
+                _ => Class::FrontDesk,
+            },
+            status: match number.status.as_str() {
+                "quarantined" => NumberStatus::Quarantined,
+                "released" => NumberStatus::Released,
+                _ => NumberStatus::Active,
+            },
+        }),
+        thread: Some(routing::ThreadInfo {
+            thread_id: thread_id.to_owned(),
+            closed: false,
+        }),
+        pool_client,
+        active_override,
+        windows: windows
+            .into_iter()
+            .map(|(window_id, sitter_id, start_at, end_at)| routing::Window {
+                window_id,
+                sitter_id,
+                start_at,
+                end_at,
+            })
+            .collect(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store_decision(
+    tx: &mut Tx,
+    org_id: &str,
+    thread_id: &str,
+    message_id: &str,
+    inbound_event_id: &str,
+    input: &RoutingInput,
+    decision: &Decision,
+    at: Millis,
+) -> Result<String> {
+    let id = ids::new_id();
+    let (target, sitter_id) = match &decision.target {
+        Target::OwnerInbox => ("owner_inbox", None),
+        Target::Sitter { sitter_id } => ("sitter", Some(sitter_id.as_str())),
+    };
+    tx!(tx, c => sqlx::query(
+        "insert into routing_decision (routing_decision_id, org_id, thread_id, message_id, inbound_event_id, target, sitter_id, reason, operational, input, trace, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(&id).bind(org_id).bind(thread_id).bind(message_id).bind(inbound_event_id).bind(target).bind(sitter_id)
+        .bind(&decision.reason).bind(decision.operational).bind(serde_json::to_string(input).unwrap_or_default()).bind(serde_json::to_string(&decision.trace).unwrap_or_default()).bind(at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(id)
 }

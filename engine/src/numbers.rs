@@ -37,12 +37,14 @@ pub struct NumberRow {
     pub e164: String,
     pub class: String,
     pub status: String,
+    /// For a pool number: the thread it is lent to.
+    pub assigned_thread_id: Option<String>,
 }
 
 /// The number an inbound text was sent to, whatever org owns it.
 pub async fn by_e164(db: &Db, e164: &str) -> Result<Option<NumberRow>> {
     Ok(
-        db!(db, c => sqlx::query_as("select number_id, org_id, e164, class, status from number where e164 = $1")
+        db!(db, c => sqlx::query_as("select number_id, org_id, e164, class, status, assigned_thread_id from number where e164 = $1")
         .bind(e164).fetch_optional(c).await)?,
     )
 }

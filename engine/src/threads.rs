@@ -181,17 +181,25 @@ pub async fn summary(
 pub struct Message {
     pub id: String,
     pub direction: String,
+    /// `sms`, or `system` for events such as an opt-out.
+    pub kind: String,
     pub from: String,
     pub to: String,
     pub body: String,
     pub redacted_body: Option<String>,
     pub created_at: String,
+    /// For an inbound text: where routing sent it (`owner_inbox` or `sitter`) and why.
+    pub routing_target: Option<String>,
+    pub routing_reason: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
     message_id: String,
     direction: String,
+    kind: String,
+    routing_target: Option<String>,
+    routing_reason: Option<String>,
     from_e164: String,
     to_e164: String,
     body: String,
@@ -207,14 +215,19 @@ pub async fn messages(db: &Db, scope: &OwnerScope, thread_id: &str) -> Result<Ve
         return Err(Error::NotFound("thread"));
     }
     let rows: Vec<MessageRow> = db!(db, c => sqlx::query_as(
-        "select message_id, direction, from_e164, to_e164, body, redacted_body, created_at
-           from message where org_id = $1 and thread_id = $2 order by created_at, message_id")
+        "select m.message_id, m.direction, m.kind, m.from_e164, m.to_e164, m.body, m.redacted_body, m.created_at,
+                rd.target as routing_target, rd.reason as routing_reason
+           from message m left join routing_decision rd on rd.message_id = m.message_id
+          where m.org_id = $1 and m.thread_id = $2 order by m.created_at, m.message_id")
         .bind(&scope.org_id).bind(thread_id).fetch_all(c).await)?;
     Ok(rows
         .into_iter()
         .map(|r| Message {
             id: r.message_id,
             direction: r.direction,
+            kind: r.kind,
+            routing_target: r.routing_target,
+            routing_reason: r.routing_reason,
             from: r.from_e164,
             to: r.to_e164,
             body: r.body,
@@ -248,6 +261,8 @@ pub async fn find_or_create(
 pub struct NewMessage<'a> {
     pub thread_id: &'a str,
     pub direction: &'a str,
+    /// `sms`, or `system` for an event shown in the thread (such as an opt-out).
+    pub kind: &'a str,
     pub from: &'a str,
     pub to: &'a str,
     pub body: &'a str,
@@ -261,12 +276,12 @@ pub struct NewMessage<'a> {
 pub async fn add_message(tx: &mut Tx, org_id: &str, m: NewMessage<'_>) -> Result<String> {
     let message_id = ids::new_id();
     tx!(tx, c => sqlx::query(
-        "insert into message (message_id, org_id, thread_id, direction, from_e164, to_e164, body, sender_user_id, inbound_event_id, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(&message_id).bind(org_id).bind(m.thread_id).bind(m.direction).bind(m.from).bind(m.to)
+        "insert into message (message_id, org_id, thread_id, direction, kind, from_e164, to_e164, body, sender_user_id, inbound_event_id, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        .bind(&message_id).bind(org_id).bind(m.thread_id).bind(m.direction).bind(m.kind).bind(m.from).bind(m.to)
         .bind(m.body).bind(m.sender_user_id).bind(m.inbound_event_id).bind(m.at)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    let unread = i32::from(m.direction == "inbound");
+    let unread = i32::from(m.direction == "inbound" && m.kind == "sms");
     tx!(tx, c => sqlx::query(
         "update thread set owner_unread_count = owner_unread_count + $3,
                 last_activity_at = case when last_activity_at < $4 then $4 else last_activity_at end

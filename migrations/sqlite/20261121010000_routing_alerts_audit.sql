@@ -76,3 +76,12 @@ alter table thread add column override_until bigint;
 alter table message add column kind text not null default 'sms';
 
 alter table org add column help_text text not null default 'Reply STOP to unsubscribe. For help, call us at our front desk number.';
+
+-- Twilio may send an I-Twilio-Idempotency-Token; a retried delivery carries the same one.
+-- (Unique, and NULLs are distinct on both databases.)
+alter table inbound_event add column idempotency_token text;
+create unique index inbound_event_idempotency on inbound_event (idempotency_token);
+
+-- A pool number is lent to one client's thread at a time; inbound from anyone else is a
+-- mismatch, and a pool number lent to nobody is unmapped.
+alter table number add column assigned_thread_id text references thread (thread_id);

@@ -4,6 +4,7 @@ mod alerts;
 mod audit;
 mod dashboard;
 mod inbox;
+mod routing;
 mod session;
 mod sitter;
 
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(dashboard::router())
         .merge(inbox::router())
+        .merge(routing::router())
         .merge(sitter::router())
 }
 

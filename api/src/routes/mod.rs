@@ -3,8 +3,10 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod diagnostics;
 pub mod health;
 pub mod openapi;
+pub mod routing;
 pub mod settings;
 pub mod threads;
 pub mod webhooks;
@@ -19,7 +21,9 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(auth::router())
         .merge(health::router())
+        .merge(diagnostics::router())
         .merge(openapi::router())
+        .merge(routing::router())
         .merge(settings::router())
         .merge(threads::router())
         .merge(webhooks::router())

@@ -7,12 +7,13 @@
 use axum::{
     Router,
     body::Bytes,
-    extract::State,
+    extract::{OriginalUri, State},
     http::{HeaderMap, header},
     response::IntoResponse,
     routing::post,
 };
 use engine::inbound::{self, Accepted, InboundSms};
+use secrecy::ExposeSecret;
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -28,6 +29,65 @@ pub fn router() -> Router<AppState> {
 
 pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
 
+/// TwiML answering the sender with one message.
+fn twiml_message(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{escaped}</Message></Response>"
+    )
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Checks `X-Twilio-Signature` against the public URL the provider called (never the
+/// `Host` header). With the Twilio provider a bad or missing signature is refused; with
+/// the mock provider signatures are optional.
+fn check_signature(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    params: &[(String, String)],
+    body: &[u8],
+) -> ApiResult<()> {
+    let (Some(token), Some(base)) = (
+        &state.config.twilio_auth_token,
+        &state.config.public_base_url,
+    ) else {
+        return Ok(());
+    };
+    if state.config.provider != "twilio" {
+        return Ok(());
+    }
+    let forbidden = || {
+        ApiError::Engine(engine::Error::Forbidden(
+            "the request signature is missing or wrong".into(),
+        ))
+    };
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(forbidden)?;
+    let url = format!(
+        "{base}{}",
+        uri.path_and_query().map_or(uri.path(), |p| p.as_str())
+    );
+    let token = token.expose_secret();
+    let valid = if is_json(headers) {
+        engine::signature::verify_json(token, &url, body, signature)
+    } else {
+        engine::signature::verify(token, &url, params, signature)
+    };
+    if valid { Ok(()) } else { Err(forbidden()) }
+}
+
 fn required(params: &[(String, String)], name: &'static str) -> ApiResult<String> {
     params
         .iter()
@@ -40,11 +100,7 @@ fn required(params: &[(String, String)], name: &'static str) -> ApiResult<String
 /// Parses the body keeping every parameter, including ones we have never seen. Twilio
 /// sends a form; a flat JSON object of strings (as in hand-made test calls) works too.
 fn parse_params(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<(String, String)>> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let params: Vec<(String, String)> = if is_json {
+    let params: Vec<(String, String)> = if is_json(headers) {
         let map: std::collections::BTreeMap<String, serde_json::Value> =
             serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
                 field: None,
@@ -83,12 +139,14 @@ fn restore_plus(value: String) -> String {
     responses((status = 200, content_type = "text/xml", body = String), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn inbound_sms(
     State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let metrics = &state.engine.metrics;
     let result = async {
         let params = parse_params(&headers, &body)?;
+        check_signature(&state, &headers, &uri, &params, &body)?;
         let sms = InboundSms {
             provider_sid: required(&params, "MessageSid")?,
             from: required(&params, "From")?,
@@ -99,6 +157,10 @@ pub async fn inbound_sms(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default(),
             params,
+            idempotency_token: headers
+                .get("i-twilio-idempotency-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
         };
         Ok::<_, ApiError>(inbound::accept(&state.engine, &sms).await?)
     }
@@ -106,11 +168,16 @@ pub async fn inbound_sms(
     match result {
         Ok(accepted) => {
             metrics.incr("webhooks_received_total");
-            if accepted == Accepted::Duplicate {
-                metrics.incr("webhooks_duplicate_total");
-                tracing::info!("inbound webhook repeated; acknowledged again");
-            }
-            Ok(([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML))
+            let twiml = match accepted {
+                Accepted::Duplicate => {
+                    metrics.incr("webhooks_duplicate_total");
+                    tracing::info!("inbound webhook repeated; acknowledged again");
+                    EMPTY_TWIML.to_owned()
+                }
+                Accepted::New { reply: Some(text) } => twiml_message(&text),
+                Accepted::New { reply: None } => EMPTY_TWIML.to_owned(),
+            };
+            Ok(([(header::CONTENT_TYPE, "text/xml")], twiml))
         }
         Err(e) => {
             metrics.incr("webhooks_rejected_total");
