@@ -28,7 +28,7 @@ pub struct RoutingDecision {
     pub trace: Vec<TraceStep>,
     /// The client's number, redacted.
     pub from: String,
-    /// The business number.
+    /// The business number, redacted too (diagnostics are pasted into tickets).
     pub to: String,
     pub client_name: Option<String>,
     pub created_at: String,
@@ -63,7 +63,7 @@ impl From<Row> for RoutingDecision {
             operational: r.operational,
             trace: serde_json::from_str(&r.trace).unwrap_or_default(),
             from: phone::redact(&r.client_e164),
-            to: r.business_e164,
+            to: phone::redact(&r.business_e164),
             client_name: r.client_name,
             created_at: crate::clock::to_rfc3339(r.created_at),
         }

@@ -85,15 +85,21 @@ impl TestApp {
 
     /// A running app with an empty database.
     pub async fn spawn_empty() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A running app with an empty database and settings changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         init_test_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_database) = fresh_database(dir.path()).await;
-        let config = Config {
+        let mut config = Config {
             database_url: url,
             job_poll: Duration::from_millis(20),
             retry_base: Duration::from_millis(1),
             ..Config::default()
         };
+        configure(&mut config);
         let state = api::build_state(config, Clock::default())
             .await
             .expect("build state");
@@ -124,6 +130,19 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Runs one statement against the app's database (for arranging what the API cannot
+    /// yet set up).
+    pub async fn exec(&self, sql: &'static str, binds: &[&str]) {
+        engine::db!(&self.engine.db, c => {
+            let mut q = sqlx::query(sql);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })
+        .expect(sql);
     }
 
     /// A client logged in as `email`; panics if the login fails.

@@ -1,0 +1,484 @@
+//! Inbound routing: every rule and reason, its stored trace, alerts, audit, replay and
+//! diagnostics, as the owner sees them through the API.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tests::{TestApp, demo, get_json, owner_threads};
+
+async fn history(app: &TestApp, c: &reqwest::Client, thread_id: &str) -> Vec<Value> {
+    let body = get_json(
+        c,
+        &app.url(&format!("/api/routing/threads/{thread_id}/history")),
+        StatusCode::OK,
+    )
+    .await;
+    body["decisions"].as_array().cloned().unwrap()
+}
+
+async fn thread_for(
+    app: &TestApp,
+    c: &reqwest::Client,
+    client_number_redacted_or_name: &str,
+    business: &str,
+) -> String {
+    let threads = owner_threads(app, c).await;
+    threads
+        .iter()
+        .find(|t| t["messageNumber"] == business && (t["clientName"] == client_number_redacted_or_name || client_number_redacted_or_name.is_empty() && t["clientName"].is_null()))
+        .unwrap_or_else(|| panic!("no thread for {client_number_redacted_or_name} on {business}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Sends one text, waits for routing, and returns the thread's newest decision.
+async fn route(
+    app: &TestApp,
+    owner: &reqwest::Client,
+    sid: &str,
+    from: &str,
+    to: &str,
+    name: &str,
+) -> (String, Value) {
+    assert_eq!(
+        app.inbound(sid, from, to, "Hello, I need help with my booking")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    app.drain().await;
+    let thread = thread_for(app, owner, name, to).await;
+    let decisions = history(app, owner, &thread).await;
+    (thread, decisions[0].clone())
+}
+
+#[tokio::test]
+async fn no_active_window_routes_to_the_owner_inbox_with_the_demo_trace() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let (thread, d) = route(
+        &app,
+        &owner,
+        "SM123",
+        "+15551234567",
+        demo::FRONT_DESK,
+        "John Smith",
+    )
+    .await;
+    assert_eq!(d["routingTarget"], "owner_inbox");
+    assert_eq!(d["routingReason"], "No active assignment window");
+    assert_eq!(d["operational"], true);
+    let steps: Vec<String> = d["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("Step {}: {}", s["step"], s["explanation"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "Step 1: Thread validation",
+            "Step 2: No active override",
+            "Step 3: No active assignment window → Route to Owner Inbox"
+        ]
+    );
+    let messages = tests::thread_messages(&app, &owner, &thread).await;
+    assert_eq!(
+        messages.last().unwrap()["routingReason"],
+        "No active assignment window"
+    );
+    let audit = get_json(
+        &owner,
+        &app.url("/api/audit/events?type=webhook.inbound.received"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_active_window_routes_to_that_sitter() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMe",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    assert_eq!(d["routingTarget"], "sitter");
+    assert_eq!(d["routingReason"], "Active assignment window");
+    assert_eq!(d["operational"], false);
+    let sarah = get_json(
+        &app.sitter().await,
+        &app.url("/api/auth/session"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(d["sitterId"], sarah["id"]);
+}
+
+#[tokio::test]
+async fn a_window_not_yet_started_or_already_over_routes_to_the_owner() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    for (sid, from, name) in [
+        ("SMf", "+15550100003", "Michael Brown"),
+        ("SMp", "+15550100004", "Jessica Wilson"),
+    ] {
+        let (_, d) = route(&app, &owner, sid, from, demo::SARAH_NUMBER, name).await;
+        assert_eq!(d["routingReason"], "No active assignment window", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_unmapped_pool_number_goes_to_the_owner_with_an_alert_and_audit() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let (thread, d) = route(&app, &owner, "SM999", "+15559876543", demo::POOL_NUMBER, "").await;
+    assert_eq!(
+        d["routingReason"],
+        "Unmapped inbound message - routed to Owner Inbox"
+    );
+    assert_eq!(d["routingTarget"], "owner_inbox");
+    let alerts = get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
+    let alert = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "routing.unmapped_inbound")
+        .expect("alert")
+        .clone();
+    assert_eq!(alert["severity"], "warning");
+    assert_eq!(alert["title"], "Unmapped Inbound Message");
+    assert_eq!(
+        alert["description"],
+        "Inbound message received for number that doesn't map to any active thread"
+    );
+    assert_eq!(alert["entityId"], thread.as_str());
+    let audit = get_json(
+        &owner,
+        &app.url(&format!(
+            "/api/audit/events?type=routing.unmapped_inbound&entityId={thread}"
+        )),
+        StatusCode::OK,
+    )
+    .await;
+    let event = &audit["events"][0];
+    assert_eq!(event["entityType"], "thread");
+    assert_eq!(
+        event["payload"]["decision"]["reason"],
+        "Unmapped inbound message - routed to Owner Inbox"
+    );
+
+    // The same problem again bumps the open alert instead of adding one.
+    app.inbound("SM1000", "+15559876543", demo::POOL_NUMBER, "Hello??")
+        .await;
+    app.drain().await;
+    let alerts = get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
+    let same: Vec<_> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "routing.unmapped_inbound")
+        .collect();
+    assert_eq!(same.len(), 1);
+    assert_eq!(same[0]["occurrences"], 2);
+}
+
+#[tokio::test]
+async fn a_quarantined_or_released_number_is_unmapped_even_inside_a_window() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    for (sid, status) in [("SMq", "quarantined"), ("SMr", "released")] {
+        app.exec(
+            "update number set status = $1 where e164 = $2",
+            &[status, demo::SARAH_NUMBER],
+        )
+        .await;
+        let (_, d) = route(
+            &app,
+            &owner,
+            sid,
+            "+15550100002",
+            demo::SARAH_NUMBER,
+            "Emily Davis",
+        )
+        .await;
+        assert_eq!(
+            d["routingReason"], "Unmapped inbound message - routed to Owner Inbox",
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stranger_on_a_lent_pool_number_is_a_pool_mismatch() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMpm",
+        "+15550009911",
+        demo::LENT_POOL_NUMBER,
+        "",
+    )
+    .await;
+    assert_eq!(d["routingReason"], "Pool number mismatch");
+    assert_eq!(d["operational"], true);
+    // The client the pool number is lent to gets ordinary routing.
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMpc",
+        "+15550100006",
+        demo::LENT_POOL_NUMBER,
+        "Ashley Taylor",
+    )
+    .await;
+    assert_eq!(d["routingReason"], "No active assignment window");
+}
+
+#[tokio::test]
+async fn an_active_override_wins_and_an_expired_one_does_not() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let thread = thread_for(&app, &owner, "Emily Davis", demo::SARAH_NUMBER).await;
+    let later = (app.engine.clock.now() + 3_600_000).to_string();
+    app.exec("update thread set override_target = 'owner_inbox', override_until = cast($1 as bigint) where thread_id = $2", &[&later, &thread]).await;
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMo1",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    assert_eq!(
+        (d["routingTarget"].as_str(), d["routingReason"].as_str()),
+        (Some("owner_inbox"), Some("Active override"))
+    );
+    let earlier = (app.engine.clock.now() - 1).to_string();
+    app.exec(
+        "update thread set override_until = cast($1 as bigint) where thread_id = $2",
+        &[&earlier, &thread],
+    )
+    .await;
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMo2",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    assert_eq!(d["routingReason"], "Active assignment window");
+    assert_eq!(d["trace"][1]["explanation"], "No active override");
+}
+
+#[tokio::test]
+async fn overlapping_windows_go_to_the_owner_with_a_warning() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let thread = thread_for(&app, &owner, "Emily Davis", demo::SARAH_NUMBER).await;
+    let (start, end) = (
+        (app.engine.clock.now() - 60_000).to_string(),
+        (app.engine.clock.now() + 60_000).to_string(),
+    );
+    app.exec(
+        "insert into assignment_window (window_id, org_id, thread_id, sitter_id, start_at, end_at, created_at)
+         select 'w-overlap', org_id, thread_id, (select user_id from app_user where email = 'mike@example.com'), cast($2 as bigint), cast($3 as bigint), 0
+           from thread where thread_id = $1",
+        &[&thread, &start, &end],
+    )
+    .await;
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMov",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    assert_eq!(d["routingReason"], "Overlapping assignment windows");
+    let alerts = get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["type"] == "routing.overlapping_windows" && a["severity"] == "warning")
+    );
+}
+
+#[tokio::test]
+async fn replaying_stored_inputs_gives_the_same_decisions() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let (thread, _) = route(
+        &app,
+        &owner,
+        "SMr1",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    // Time and windows move on; the stored inputs still replay to the same decision.
+    app.exec(
+        "delete from assignment_window where thread_id = $1",
+        &[&thread],
+    )
+    .await;
+    route(
+        &app,
+        &owner,
+        "SMr2",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    let report: Value = owner
+        .post(app.url(&format!("/api/routing/threads/{thread}/replay")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["replayed"], 2);
+    assert_eq!(report["differences"], serde_json::json!([]));
+    let reasons: Vec<_> = history(&app, &owner, &thread)
+        .await
+        .iter()
+        .map(|d| d["routingReason"].clone())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["No active assignment window", "Active assignment window"]
+    );
+}
+
+#[tokio::test]
+async fn the_routing_history_filters_by_target_and_reason() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    route(
+        &app,
+        &owner,
+        "SMh1",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    route(
+        &app,
+        &owner,
+        "SMh2",
+        "+15551234567",
+        demo::FRONT_DESK,
+        "John Smith",
+    )
+    .await;
+    let sitters = get_json(
+        &owner,
+        &app.url("/api/routing/decisions?target=sitter"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(sitters["decisions"].as_array().unwrap().len(), 1);
+    let windows = get_json(
+        &owner,
+        &app.url("/api/routing/decisions?reason=no%20active"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(windows["decisions"][0]["clientName"], "John Smith");
+    get_json(
+        &owner,
+        &app.url("/api/routing/decisions?target=elsewhere"),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let page = owner
+        .get(app.url("/routing?target=owner_inbox"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Step 3: No active assignment window → Route to Owner Inbox"));
+    assert!(
+        !page.contains("+15551234567"),
+        "numbers on the routing page are redacted"
+    );
+}
+
+#[tokio::test]
+async fn diagnostics_count_operational_owner_routing_and_redact_numbers() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    route(
+        &app,
+        &owner,
+        "SMd1",
+        "+15551234567",
+        demo::FRONT_DESK,
+        "John Smith",
+    )
+    .await;
+    route(
+        &app,
+        &owner,
+        "SMd2",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    route(
+        &app,
+        &owner,
+        "SMd3",
+        "+15550009911",
+        demo::LENT_POOL_NUMBER,
+        "",
+    )
+    .await;
+    let d = get_json(
+        &owner,
+        &app.url("/api/messages/diagnostics"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(d["ownerInboxRouted"], 2);
+    assert_eq!(d["ownerInboxRoutedOperational"], 2);
+    assert_eq!(d["threadsByNumberClass"]["sitter"], 3);
+    assert_eq!(d["featureFlags"]["ENABLE_MESSAGING_V1"], true);
+    assert_eq!(d["routingDecisions"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        d["routingDecisions"][0]["routingReason"],
+        "Pool number mismatch"
+    );
+    assert_eq!(
+        d["sitterNoActiveWindow"], 2,
+        "Michael Brown's upcoming and Jessica Wilson's past window"
+    );
+    assert!(!engine::phone::contains_unredacted(&d.to_string()), "{d}");
+    get_json(
+        &app.sitter().await,
+        &app.url("/api/messages/diagnostics"),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
