@@ -38,6 +38,9 @@ enum Command {
     Worker,
     /// Apply database migrations and exit (serve and worker also migrate on start).
     Migrate,
+    /// Send N signed inbound webhooks to a running server and report acknowledged
+    /// requests/s, ack latency and routed messages/s end to end.
+    Loadtest(api::loadtest::LoadtestArgs),
     /// Load data into the database and exit.
     Seed {
         /// The demo org of the seeds (idempotent).
@@ -49,6 +52,16 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    if let Command::Loadtest(args) = cli.command {
+        match api::loadtest::run(args).await {
+            Ok(report) => println!("{report}"),
+            Err(e) => {
+                eprintln!("switchboard loadtest: {e:#}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -80,6 +93,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed { .. } => seed_demo(&state).await,
+        // Handled before any database is opened.
+        Command::Loadtest(_) => Ok(()),
         Command::Worker => {
             tracing::info!(database = state.engine.db.kind(), "job workers running");
             api::run_workers(state, shutdown).await
