@@ -151,7 +151,16 @@ impl Job for RouteInbound {
                 .await?;
                 match optout::keyword(&event.body) {
                     Some(keyword) => {
-                        file_keyword(engine, &mut tx, org_id, &thread_id, &event, keyword).await?
+                        file_keyword(
+                            engine,
+                            &mut tx,
+                            org_id,
+                            &thread_id,
+                            &event,
+                            &self.inbound_event_id,
+                            keyword,
+                        )
+                        .await?
                     }
                     None => {
                         file_message(
@@ -187,17 +196,23 @@ async fn file_keyword(
     org_id: &str,
     thread_id: &str,
     event: &EventRow,
+    inbound_event_id: &str,
     keyword: Keyword,
 ) -> Result<()> {
     let now = engine.clock.now();
     if keyword != Keyword::Help {
+        // Keyword jobs can finish out of order (STOP, then START a second later): the
+        // text that arrived last wins, whichever job runs last.
         let opted_out = keyword == Keyword::OptOut;
         tx!(tx, c => sqlx::query(
             "insert into opt_out (org_id, phone_e164, opted_out, updated_at) values ($1, $2, $3, $4)
-             on conflict (org_id, phone_e164) do update set opted_out = excluded.opted_out, updated_at = excluded.updated_at")
-            .bind(org_id).bind(&event.from_e164).bind(opted_out).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-        tx!(tx, c => sqlx::query("update client set opted_out = $3 where org_id = $1 and phone_e164 = $2")
-            .bind(org_id).bind(&event.from_e164).bind(opted_out).execute(c).await.map(|r| r.rows_affected()))?;
+             on conflict (org_id, phone_e164) do update set opted_out = excluded.opted_out, updated_at = excluded.updated_at
+             where opt_out.updated_at <= excluded.updated_at")
+            .bind(org_id).bind(&event.from_e164).bind(opted_out).bind(event.received_at).execute(c).await.map(|r| r.rows_affected()))?;
+        tx!(tx, c => sqlx::query(
+            "update client set opted_out = (select o.opted_out from opt_out o where o.org_id = $1 and o.phone_e164 = $2)
+              where org_id = $1 and phone_e164 = $2")
+            .bind(org_id).bind(&event.from_e164).execute(c).await.map(|r| r.rows_affected()))?;
     }
     threads::add_message(
         tx,
@@ -210,7 +225,7 @@ async fn file_keyword(
             to: &event.to_e164,
             body: keyword.system_text(),
             sender_user_id: None,
-            inbound_event_id: None,
+            inbound_event_id: Some(inbound_event_id),
             at: event.received_at,
         },
     )

@@ -218,7 +218,10 @@ pub async fn messages(db: &Db, scope: &OwnerScope, thread_id: &str) -> Result<Ve
         "select m.message_id, m.direction, m.kind, m.from_e164, m.to_e164, m.body, m.redacted_body, m.created_at,
                 rd.target as routing_target, rd.reason as routing_reason
            from message m left join routing_decision rd on rd.message_id = m.message_id
-          where m.org_id = $1 and m.thread_id = $2 order by m.created_at, m.message_id")
+          where m.org_id = $1 and m.thread_id = $2
+          -- Arrival order: texts that arrive in the same millisecond keep the order their
+          -- webhooks were stored in (UUIDv7 ids), whatever order their jobs ran in.
+          order by m.created_at, coalesce(m.inbound_event_id, m.message_id)")
         .bind(&scope.org_id).bind(thread_id).fetch_all(c).await)?;
     Ok(rows
         .into_iter()
