@@ -81,3 +81,20 @@ pub fn layout(
         flash => Option::<String>::None,
     }
 }
+
+/// Renders a page for a logged-in caller: the layout (who, CSRF, where) merged with `ctx`.
+pub async fn page(
+    state: &crate::AppState,
+    caller: &engine::accounts::Caller,
+    template: &str,
+    nav: &str,
+    page: &str,
+    ctx: Value,
+) -> ApiResult<Html<String>> {
+    let user_id = caller.user_id.as_deref().unwrap_or_default();
+    let user = engine::accounts::user(&state.engine.db, &caller.org_id, user_id).await?;
+    state.templates.render(
+        template,
+        context! { ..layout(Some(&user), caller.session_id.as_deref(), nav, page), ..ctx },
+    )
+}

@@ -94,7 +94,7 @@ pub async fn open_count(db: &Db, org_id: &str) -> Result<i64> {
     )
 }
 
-/// Resolves an open alert, with who did it and why (audited by the caller's transaction).
+/// Resolves an open alert, recording who did it and why in the alert and the audit trail.
 pub async fn resolve(
     tx: &mut Tx,
     scope: &OwnerScope,
@@ -108,7 +108,17 @@ pub async fn resolve(
         .bind(&scope.org_id).bind(alert_id).bind(now).bind(&scope.user_id).bind(note)
         .execute(c).await.map(|r| r.rows_affected()))?;
     if changed == 1 {
-        return Ok(());
+        let payload = serde_json::json!({ "note": note });
+        return crate::audit::record(
+            tx,
+            &scope.org_id,
+            scope.into(),
+            "alert.resolved",
+            Some(("alert", alert_id)),
+            &payload,
+            now,
+        )
+        .await;
     }
     let exists: Option<String> = tx!(tx, c => sqlx::query_scalar("select status from alert where org_id = $1 and alert_id = $2")
         .bind(&scope.org_id).bind(alert_id).fetch_optional(c).await)?;

@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Redirect},
     routing::{get, post},
 };
-use engine::{accounts, alerts, audit};
+use engine::alerts;
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::{
     error::ApiResult,
     extract::{Form, Query},
     state::AppState,
-    templates::layout,
+    templates,
 };
 
 pub fn router() -> Router<AppState> {
@@ -35,22 +35,21 @@ async fn show(
     Query(q): Query<AlertsQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
-    let user = accounts::user(
-        db,
-        &caller.org_id,
-        caller.user_id.as_deref().unwrap_or_default(),
-    )
-    .await?;
     let status = q
         .status
         .as_deref()
         .filter(|s| matches!(*s, "open" | "resolved" | "all"))
         .unwrap_or("open");
     let alerts = alerts::list(db, &scope, status, 200).await?;
-    state.templates.render(
+    templates::page(
+        &state,
+        &caller,
         "alerts.html",
-        context! { ..layout(Some(&user), caller.session_id.as_deref(), "alerts", "alerts"), ..context! { alerts => Serde(alerts), status } },
+        "alerts",
+        "alerts",
+        context! { alerts => Serde(alerts), status },
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -70,16 +69,6 @@ async fn resolve(
     let now = state.engine.clock.now();
     let mut tx = state.engine.db.begin().await?;
     alerts::resolve(&mut tx, &scope, &id, form.note.trim(), now).await?;
-    audit::record(
-        &mut tx,
-        &scope.org_id,
-        (&scope).into(),
-        "alert.resolved",
-        Some(("alert", &id)),
-        &serde_json::json!({ "note": form.note.trim() }),
-        now,
-    )
-    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/alerts"))
 }

@@ -1,16 +1,11 @@
 //! `/audit`: the Audit Timeline.
 
 use axum::{Router, extract::State, response::IntoResponse, routing::get};
-use engine::{
-    accounts,
-    audit::{self, AuditFilter},
-};
+use engine::audit::{self, AuditFilter};
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
-use crate::{
-    auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates::layout,
-};
+use crate::{auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/audit", get(show))
@@ -28,12 +23,6 @@ async fn show(
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
-    let user = accounts::user(
-        db,
-        &caller.org_id,
-        caller.user_id.as_deref().unwrap_or_default(),
-    )
-    .await?;
     let kind = q.kind.filter(|k| !k.trim().is_empty());
     let filter = AuditFilter {
         kind: kind.clone(),
@@ -41,8 +30,13 @@ async fn show(
         ..AuditFilter::default()
     };
     let events = audit::list(db, &scope, &filter).await?;
-    state.templates.render(
+    templates::page(
+        &state,
+        &caller,
         "audit.html",
-        context! { ..layout(Some(&user), caller.session_id.as_deref(), "audit", "audit"), ..context! { events => Serde(events), kind => kind.unwrap_or_default() } },
+        "audit",
+        "audit",
+        context! { events => Serde(events), kind => kind.unwrap_or_default() },
     )
+    .await
 }

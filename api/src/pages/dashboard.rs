@@ -1,10 +1,10 @@
 //! `/dashboard`: the owner's landing page.
 
 use axum::{Router, extract::State, response::IntoResponse, routing::get};
-use engine::{accounts, threads};
+use engine::threads;
 use minijinja::{context, value::Serde};
 
-use crate::{auth::OwnerPage, error::ApiResult, state::AppState, templates::layout};
+use crate::{auth::OwnerPage, error::ApiResult, state::AppState, templates};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/dashboard", get(show))
@@ -15,15 +15,14 @@ async fn show(
     OwnerPage(caller, scope): OwnerPage,
 ) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
-    let user = accounts::user(
-        db,
-        &caller.org_id,
-        caller.user_id.as_deref().unwrap_or_default(),
-    )
-    .await?;
     let stats = threads::stats(db, &scope, state.engine.clock.now()).await?;
-    state.templates.render(
+    templates::page(
+        &state,
+        &caller,
         "dashboard.html",
-        context! { ..layout(Some(&user), caller.session_id.as_deref(), "dashboard", "dashboard"), ..context! { stats => Serde(stats) } },
+        "dashboard",
+        "dashboard",
+        context! { stats => Serde(stats) },
     )
+    .await
 }

@@ -1,16 +1,11 @@
 //! `/inbox`: the owner inbox, threads on the left and the open conversation on the right.
 
 use axum::{Router, extract::State, response::IntoResponse, routing::get};
-use engine::{
-    accounts,
-    threads::{self, ThreadFilter},
-};
+use engine::threads::{self, ThreadFilter};
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
-use crate::{
-    auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates::layout,
-};
+use crate::{auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/inbox", get(show))
@@ -31,12 +26,6 @@ async fn show(
 ) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
     let now = state.engine.clock.now();
-    let user = accounts::user(
-        db,
-        &caller.org_id,
-        caller.user_id.as_deref().unwrap_or_default(),
-    )
-    .await?;
     let filter_name = q
         .filter
         .as_deref()
@@ -60,18 +49,20 @@ async fn show(
         None => (None, Vec::new()),
     };
     let page = threads::list(db, &scope, &filter, now).await?;
-    state.templates.render(
+    templates::page(
+        &state,
+        &caller,
         "inbox.html",
+        "messaging",
+        "inbox",
         context! {
-            ..layout(Some(&user), caller.session_id.as_deref(), "messaging", "inbox"),
-            ..context! {
-                threads => Serde(page.threads),
-                next_cursor => page.next_cursor,
-                filter => filter_name,
-                q => q.q.unwrap_or_default(),
-                selected => Serde(selected),
-                messages => Serde(messages),
-            }
+            threads => Serde(page.threads),
+            next_cursor => page.next_cursor,
+            filter => filter_name,
+            q => q.q.unwrap_or_default(),
+            selected => Serde(selected),
+            messages => Serde(messages),
         },
     )
+    .await
 }

@@ -1,16 +1,11 @@
 //! `/routing`: Routing History, each decision expandable to its trace.
 
 use axum::{Router, extract::State, response::IntoResponse, routing::get};
-use engine::{
-    accounts,
-    decisions::{self, DecisionFilter},
-};
+use engine::decisions::{self, DecisionFilter};
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
-use crate::{
-    auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates::layout,
-};
+use crate::{auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/routing", get(show))
@@ -28,12 +23,6 @@ async fn show(
     Query(q): Query<RoutingQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let db = &state.engine.db;
-    let user = accounts::user(
-        db,
-        &caller.org_id,
-        caller.user_id.as_deref().unwrap_or_default(),
-    )
-    .await?;
     let target = q
         .target
         .filter(|t| matches!(t.as_str(), "owner_inbox" | "sitter"))
@@ -45,8 +34,13 @@ async fn show(
         limit: 200,
     };
     let decisions = decisions::recent(db, &scope, &filter).await?;
-    state.templates.render(
+    templates::page(
+        &state,
+        &caller,
         "routing.html",
-        context! { ..layout(Some(&user), caller.session_id.as_deref(), "routing", "routing"), ..context! { decisions => Serde(decisions), target, reason } },
+        "routing",
+        "routing",
+        context! { decisions => Serde(decisions), target, reason },
     )
+    .await
 }

@@ -6,10 +6,7 @@ use axum::{
     http::StatusCode,
     routing::{get, post},
 };
-use engine::{
-    alerts::{self, Alert},
-    audit,
-};
+use engine::alerts::{self, Alert};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -74,16 +71,6 @@ pub async fn resolve(
     let now = state.engine.clock.now();
     let mut tx = state.engine.db.begin().await?;
     alerts::resolve(&mut tx, &scope, &id, body.note.trim(), now).await?;
-    audit::record(
-        &mut tx,
-        &scope.org_id,
-        (&scope).into(),
-        "alert.resolved",
-        Some(("alert", &id)),
-        &serde_json::json!({ "note": body.note.trim() }),
-        now,
-    )
-    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
