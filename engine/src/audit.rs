@@ -62,7 +62,7 @@ pub struct AuditEvent {
     pub kind: String,
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
-    #[serde(serialize_with = "crate::clock::serialize_json_text")]
+    #[serde(serialize_with = "serialize_json_text")]
     #[schema(value_type = Object)]
     pub payload: String,
     #[serde(serialize_with = "crate::clock::serialize_millis")]
@@ -104,4 +104,12 @@ pub async fn list(db: &Db, scope: &OwnerScope, f: &AuditFilter) -> Result<Vec<Au
         .bind(f.until.unwrap_or(i64::MAX))
         .bind(f.limit.clamp(1, 500))
         .fetch_all(c).await)?)
+}
+
+/// Serializes a TEXT column holding JSON as the JSON itself.
+pub fn serialize_json_text<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    serde_json::from_str::<serde_json::Value>(text)
+        .unwrap_or(serde_json::Value::Null)
+        .serialize(s)
 }

@@ -65,11 +65,3 @@ pub fn serialize_opt_millis<S: serde::Serializer>(
         None => s.serialize_none(),
     }
 }
-
-/// Serializes a TEXT column holding JSON as the JSON itself.
-pub fn serialize_json_text<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
-    use serde::Serialize;
-    serde_json::from_str::<serde_json::Value>(text)
-        .unwrap_or(serde_json::Value::Null)
-        .serialize(s)
-}
