@@ -179,10 +179,15 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<Report> {
     let ack_seconds = started.elapsed().as_secs_f64();
     latencies_ms.sort_by(f64::total_cmp);
     let acknowledged = latencies_ms.len();
-    let deadline = Instant::now() + Duration::from_secs(600);
+    // Wait for routing to catch up; give up when it stops moving (no workers running,
+    // say), reporting what was routed by then.
+    let (mut last, mut last_change) = (0, Instant::now());
     let routed = loop {
         let routed = routed_total(&client, &url).await? - routed_before;
-        if routed >= acknowledged as u64 || Instant::now() > deadline {
+        if routed != last {
+            (last, last_change) = (routed, Instant::now());
+        }
+        if routed >= acknowledged as u64 || last_change.elapsed() > Duration::from_secs(10) {
             break routed;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

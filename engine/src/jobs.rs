@@ -120,7 +120,7 @@ impl Tx {
         let task = builder.build();
         let queue_err = |e: &dyn std::fmt::Display| Error::Queue(e.to_string());
         match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 // SQLite ignores a duplicate idempotency key by itself.
                 apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &[task])
                     .await
@@ -259,7 +259,7 @@ fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> 
     let name = format!("{}-{}", J::QUEUE, &ids::new_token()[..8]);
     let (engine, poll, concurrency) = (engine.clone(), opts.poll, opts.concurrency);
     match engine.db.clone() {
-        Db::Sqlite(pool) => monitor.register(move |_| {
+        Db::Sqlite(pool, _) => monitor.register(move |_| {
             let config = apalis_sqlite::Config::default()
                 .queue(J::QUEUE)
                 .batch_size(concurrency * 4);
@@ -311,7 +311,7 @@ pub async fn run_workers(
 pub async fn unfinished(db: &Db) -> Result<i64> {
     let n: i64 =
         match db {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 sqlx::query_scalar(
                     "select count(*) from Jobs where status in ('Pending', 'Queued', 'Running')",
                 )

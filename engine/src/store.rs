@@ -7,7 +7,7 @@
 //! a transaction of its own database type: that is what lets a job be enqueued in the
 //! same transaction as the rows it acts on.
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     PgPool, Postgres, Sqlite, SqlitePool,
@@ -19,13 +19,23 @@ use crate::{Error, Result};
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
 
+/// SQLite has one writer. Writers of this process queue here, in order, instead of
+/// colliding on the file lock, where SQLite's busy handler backs off in sleeps of up to
+/// 100 ms and turns contention into long tail latencies. Other processes (and apalis's
+/// own queue writes) still meet at the file lock, under the busy timeout.
+#[derive(Clone, Debug, Default)]
+pub struct WriteGate(Arc<tokio::sync::Mutex<()>>);
+
 /// A transaction on either database. Dropped without `commit` it rolls back.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(
+        sqlx::Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -34,7 +44,7 @@ pub enum Tx {
 macro_rules! db {
     ($db:expr, $c:ident => $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($c) => $body,
+            $crate::store::Db::Sqlite($c, _) => $body,
             $crate::store::Db::Postgres($c) => $body,
         }
     };
@@ -45,7 +55,7 @@ macro_rules! db {
 macro_rules! tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -104,7 +114,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
             .await?;
-        Ok(Self::Sqlite(pool))
+        Ok(Self::Sqlite(pool, WriteGate::default()))
     }
 
     /// Applies our migrations and apalis's (kept in their own history table so the two
@@ -113,7 +123,7 @@ impl Db {
         let migrate_err =
             |e: sqlx::migrate::MigrateError| Error::Internal(format!("migration failed: {e}"));
         match self {
-            Self::Sqlite(pool) => {
+            Self::Sqlite(pool, _) => {
                 sqlx::migrate!("../migrations/sqlite")
                     .run(pool)
                     .await
@@ -135,12 +145,17 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// Starts a write transaction. Never start a second one while holding one: on SQLite
+    /// writers take turns (see [`WriteGate`]), so the second would wait for the first
+    /// forever. On SQLite it also takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
     /// "database is locked" instead of waiting when another writer got there first.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Self::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite(p, gate) => {
+                let turn = gate.0.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Self::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -152,7 +167,7 @@ impl Db {
 
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Sqlite(_) => "sqlite",
+            Self::Sqlite(..) => "sqlite",
             Self::Postgres(_) => "postgres",
         }
     }
@@ -165,7 +180,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Self::Sqlite(t) => t.commit().await?,
+            Self::Sqlite(t, _turn) => t.commit().await?,
             Self::Postgres(t) => t.commit().await?,
         }
         Ok(())
