@@ -287,3 +287,11 @@ pub async fn org(db: &Db, org_id: &str) -> Result<Org> {
         .bind(org_id).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound("org"))
 }
+
+/// The org's sitters, by name.
+pub async fn sitters(db: &Db, org_id: &str) -> Result<Vec<User>> {
+    let rows: Vec<UserRow> = db!(db, c => sqlx::query_as(
+        "select user_id, org_id, email, name, role, password_hash from app_user where org_id = $1 and role = 'sitter' order by name")
+        .bind(org_id).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}

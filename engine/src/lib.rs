@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod numbers;
 pub mod optout;
+pub mod overrides;
 pub mod phone;
 pub mod routing;
 pub mod signature;

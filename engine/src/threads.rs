@@ -26,6 +26,10 @@ pub struct ThreadSummary {
     /// `active`, `upcoming`, `past` or `unassigned`: the thread's assignment windows now.
     pub assignment_status: String,
     pub last_activity_at: String,
+    /// The owner's pin, while it lasts: `owner_inbox` or `sitter`.
+    pub override_target: Option<String>,
+    pub override_sitter_name: Option<String>,
+    pub override_until: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -39,6 +43,9 @@ struct SummaryRow {
     number_class: String,
     last_activity_at: i64,
     window_state: Option<i64>,
+    override_target: Option<String>,
+    override_sitter_name: Option<String>,
+    override_until: Option<i64>,
 }
 
 impl From<SummaryRow> for ThreadSummary {
@@ -60,6 +67,9 @@ impl From<SummaryRow> for ThreadSummary {
             sitter_assigned: matches!(r.window_state, Some(1 | 2)),
             assignment_status: assignment_status.to_owned(),
             last_activity_at: to_rfc3339(r.last_activity_at),
+            override_target: r.override_target,
+            override_sitter_name: r.override_sitter_name,
+            override_until: r.override_until.map(to_rfc3339),
         }
     }
 }
@@ -118,8 +128,12 @@ pub async fn list(
                 t.has_delivery_failure, n.e164 as message_number, n.class as number_class, t.last_activity_at,
                 (select cast(max(case when w.start_at <= $2 and w.end_at > $2 then 2
                                       when w.start_at > $2 then 1 else 0 end) as bigint)
-                   from assignment_window w where w.thread_id = t.thread_id) as window_state
+                   from assignment_window w where w.thread_id = t.thread_id) as window_state,
+                case when t.override_until > $2 then t.override_target end as override_target,
+                case when t.override_until > $2 then ou.name end as override_sitter_name,
+                case when t.override_until > $2 then t.override_until end as override_until
            from thread t
+           left join app_user ou on ou.user_id = t.override_sitter_id
            join number n on n.number_id = t.number_id
            left join client cl on cl.client_id = t.client_id
           where t.org_id = $1

@@ -243,13 +243,23 @@ async fn a_stranger_on_a_lent_pool_number_is_a_pool_mismatch() {
     assert_eq!(d["routingReason"], "No active assignment window");
 }
 
+fn in_hours(app: &TestApp, hours: i64) -> String {
+    engine::clock::to_rfc3339(app.engine.clock.now() + hours * 3_600_000)
+}
+
 #[tokio::test]
-async fn an_active_override_wins_and_an_expired_one_does_not() {
+async fn an_owner_pin_wins_until_it_expires() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
     let thread = thread_for(&app, &owner, "Emily Davis", demo::SARAH_NUMBER).await;
-    let later = (app.engine.clock.now() + 3_600_000).to_string();
-    app.exec("update thread set override_target = 'owner_inbox', override_until = cast($1 as bigint) where thread_id = $2", &[&later, &thread]).await;
+    let url = app.url(&format!("/api/messages/threads/{thread}/override"));
+    let res = owner
+        .put(&url)
+        .json(&serde_json::json!({ "target": "owner_inbox", "until": in_hours(&app, 1) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let (_, d) = route(
         &app,
         &owner,
@@ -263,12 +273,15 @@ async fn an_active_override_wins_and_an_expired_one_does_not() {
         (d["routingTarget"].as_str(), d["routingReason"].as_str()),
         (Some("owner_inbox"), Some("Active override"))
     );
-    let earlier = (app.engine.clock.now() - 1).to_string();
-    app.exec(
-        "update thread set override_until = cast($1 as bigint) where thread_id = $2",
-        &[&earlier, &thread],
-    )
-    .await;
+    let summary = owner_threads(&app, &owner)
+        .await
+        .into_iter()
+        .find(|t| t["id"] == thread.as_str())
+        .unwrap();
+    assert_eq!(summary["overrideTarget"], "owner_inbox");
+
+    // Two hours later the pin has lapsed and the window decides again.
+    app.engine.clock.advance(2 * 3_600_000);
     let (_, d) = route(
         &app,
         &owner,
@@ -280,6 +293,128 @@ async fn an_active_override_wins_and_an_expired_one_does_not() {
     .await;
     assert_eq!(d["routingReason"], "Active assignment window");
     assert_eq!(d["trace"][1]["explanation"], "No active override");
+    let summary = owner_threads(&app, &owner)
+        .await
+        .into_iter()
+        .find(|t| t["id"] == thread.as_str())
+        .unwrap();
+    assert!(summary["overrideTarget"].is_null());
+}
+
+#[tokio::test]
+async fn a_pin_to_another_sitter_routes_to_them_and_can_be_removed() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let thread = thread_for(&app, &owner, "Emily Davis", demo::SARAH_NUMBER).await;
+    let mike: String = engine::db!(&app.engine.db, c => sqlx::query_scalar("select user_id from app_user where email = 'mike@example.com'").fetch_one(c).await).unwrap();
+    let url = app.url(&format!("/api/messages/threads/{thread}/override"));
+    let res = owner.put(&url).json(&serde_json::json!({ "target": "sitter", "sitterId": mike, "until": in_hours(&app, 4) })).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMm1",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    assert_eq!(
+        (d["routingTarget"].as_str(), d["sitterId"].as_str()),
+        (Some("sitter"), Some(mike.as_str()))
+    );
+    let page = owner
+        .get(app.url(&format!("/inbox?thread={thread}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Pinned to <strong>Mike Chen</strong>"),
+        "the thread header shows the pin"
+    );
+
+    assert_eq!(
+        owner.delete(&url).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMm2",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    assert_eq!(d["routingReason"], "Active assignment window");
+    for kind in ["thread.override_set", "thread.override_cleared"] {
+        let audit = get_json(
+            &owner,
+            &app.url(&format!("/api/audit/events?type={kind}&entityId={thread}")),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_pin_is_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let thread = thread_for(&app, &owner, "Emily Davis", demo::SARAH_NUMBER).await;
+    let url = app.url(&format!("/api/messages/threads/{thread}/override"));
+    let owner_id = get_json(&owner, &app.url("/api/auth/session"), StatusCode::OK).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cases = [
+        (
+            serde_json::json!({ "target": "nobody", "until": in_hours(&app, 1) }),
+            "target",
+        ),
+        (
+            serde_json::json!({ "target": "sitter", "until": in_hours(&app, 1) }),
+            "sitterId",
+        ),
+        (
+            serde_json::json!({ "target": "sitter", "sitterId": owner_id, "until": in_hours(&app, 1) }),
+            "sitterId",
+        ),
+        (
+            serde_json::json!({ "target": "owner_inbox", "until": in_hours(&app, -1) }),
+            "until",
+        ),
+        (
+            serde_json::json!({ "target": "owner_inbox", "until": "tomorrow" }),
+            "until",
+        ),
+        (serde_json::json!({ "target": "owner_inbox" }), "until"),
+    ];
+    for (body, field) in cases {
+        let res = owner.put(&url).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert!(err["fields"][field].is_string(), "{body} → {err}");
+    }
+    let missing = owner
+        .put(app.url("/api/messages/threads/nope/override"))
+        .json(&serde_json::json!({ "target": "owner_inbox", "until": in_hours(&app, 1) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let sitter = app.sitter().await;
+    let res = sitter
+        .put(&url)
+        .json(&serde_json::json!({ "target": "owner_inbox", "until": in_hours(&app, 1) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -1,14 +1,33 @@
 //! `/inbox`: the owner inbox, threads on the left and the open conversation on the right.
 
-use axum::{Router, extract::State, response::IntoResponse, routing::get};
-use engine::threads::{self, ThreadFilter};
+use axum::{
+    Router,
+    extract::{Path, State},
+    response::{IntoResponse, Redirect},
+    routing::{get, post},
+};
+use engine::{
+    accounts,
+    clock::HOUR,
+    overrides,
+    threads::{self, ThreadFilter},
+};
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
-use crate::{auth::OwnerPage, error::ApiResult, extract::Query, state::AppState, templates};
+use crate::{
+    auth::{OwnerPage, check_csrf},
+    error::ApiResult,
+    extract::{Form, Query},
+    state::AppState,
+    templates,
+};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/inbox", get(show))
+    Router::new()
+        .route("/inbox", get(show))
+        .route("/inbox/{id}/override", post(pin))
+        .route("/inbox/{id}/override/clear", post(unpin))
 }
 
 #[derive(Deserialize)]
@@ -49,6 +68,7 @@ async fn show(
         None => (None, Vec::new()),
     };
     let page = threads::list(db, &scope, &filter, now).await?;
+    let sitters = accounts::sitters(db, &scope.org_id).await?;
     templates::page(
         &state,
         &caller,
@@ -62,7 +82,61 @@ async fn show(
             q => q.q.unwrap_or_default(),
             selected => Serde(selected),
             messages => Serde(messages),
+            sitters => Serde(sitters),
         },
     )
     .await
+}
+
+#[derive(Deserialize)]
+struct PinForm {
+    csrf: String,
+    /// `owner_inbox` or `sitter:<id>`.
+    target: String,
+    hours: i64,
+}
+
+async fn pin(
+    State(state): State<AppState>,
+    OwnerPage(caller, scope): OwnerPage,
+    Path(id): Path<String>,
+    Form(form): Form<PinForm>,
+) -> ApiResult<impl IntoResponse> {
+    check_csrf(&caller, &form.csrf)?;
+    let (target, sitter_id) = match form.target.split_once(':') {
+        Some(("sitter", sitter)) => ("sitter", Some(sitter)),
+        _ => (form.target.as_str(), None),
+    };
+    let now = state.engine.clock.now();
+    let mut tx = state.engine.db.begin().await?;
+    overrides::set(
+        &mut tx,
+        &scope,
+        &id,
+        target,
+        sitter_id,
+        now + form.hours.clamp(1, 24 * 30) * HOUR,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/inbox?thread={id}")))
+}
+
+#[derive(Deserialize)]
+struct UnpinForm {
+    csrf: String,
+}
+
+async fn unpin(
+    State(state): State<AppState>,
+    OwnerPage(caller, scope): OwnerPage,
+    Path(id): Path<String>,
+    Form(form): Form<UnpinForm>,
+) -> ApiResult<impl IntoResponse> {
+    check_csrf(&caller, &form.csrf)?;
+    let mut tx = state.engine.db.begin().await?;
+    overrides::clear(&mut tx, &scope, &id, state.engine.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/inbox?thread={id}")))
 }

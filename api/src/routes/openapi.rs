@@ -21,6 +21,8 @@ use crate::state::AppState;
         super::routing::replay,
         super::threads::list,
         super::threads::messages,
+        super::threads::set_override,
+        super::threads::clear_override,
         super::settings::create_api_key,
         super::webhooks::inbound_sms,
         super::health::healthz,

@@ -3,17 +3,31 @@
 use axum::{
     Router,
     extract::{Path, State},
-    routing::get,
+    http::StatusCode,
+    routing::{get, put},
 };
-use engine::threads::{self, Message, ThreadFilter, ThreadPage};
+use engine::{
+    clock,
+    overrides::{self, Override},
+    threads::{self, Message, ThreadFilter, ThreadPage},
+};
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::Owner, error::ApiResult, extract::Query, state::AppState};
+use crate::{
+    auth::Owner,
+    error::ApiResult,
+    extract::{Json, Query},
+    state::AppState,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/messages/threads", get(list))
         .route("/api/messages/threads/{id}/messages", get(messages))
+        .route(
+            "/api/messages/threads/{id}/override",
+            put(set_override).delete(clear_override),
+        )
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -86,4 +100,57 @@ pub async fn messages(
 ) -> ApiResult<axum::Json<MessageList>> {
     let messages = threads::messages(&state.engine.db, &scope, &id).await?;
     Ok(axum::Json(MessageList { messages }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OverrideRequest {
+    /// `owner_inbox` or `sitter`.
+    pub target: String,
+    /// Required when `target` is `sitter`.
+    pub sitter_id: Option<String>,
+    /// RFC 3339, in the future.
+    pub until: String,
+}
+
+/// Pin the thread to the owner inbox or one sitter until a time; routing follows the pin.
+#[utoipa::path(put, path = "/api/messages/threads/{id}/override", tag = "messages", request_body = OverrideRequest,
+    params(("id" = String, Path, description = "Thread id")),
+    responses((status = 200, body = Override), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn set_override(
+    State(state): State<AppState>,
+    Owner(scope): Owner,
+    Path(id): Path<String>,
+    Json(req): Json<OverrideRequest>,
+) -> ApiResult<axum::Json<Override>> {
+    let until = clock::parse_rfc3339("until", &req.until)?;
+    let now = state.engine.clock.now();
+    let mut tx = state.engine.db.begin().await?;
+    let pin = overrides::set(
+        &mut tx,
+        &scope,
+        &id,
+        &req.target,
+        req.sitter_id.as_deref(),
+        until,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(pin))
+}
+
+/// Remove the thread's pin.
+#[utoipa::path(delete, path = "/api/messages/threads/{id}/override", tag = "messages",
+    params(("id" = String, Path, description = "Thread id")),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn clear_override(
+    State(state): State<AppState>,
+    Owner(scope): Owner,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.engine.db.begin().await?;
+    overrides::clear(&mut tx, &scope, &id, state.engine.clock.now()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
