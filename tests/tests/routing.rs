@@ -15,17 +15,16 @@ async fn history(app: &TestApp, c: &reqwest::Client, thread_id: &str) -> Vec<Val
     body["decisions"].as_array().cloned().unwrap()
 }
 
-async fn thread_for(
-    app: &TestApp,
-    c: &reqwest::Client,
-    client_number_redacted_or_name: &str,
-    business: &str,
-) -> String {
+/// The thread of the client called `name` (empty: an unknown sender) on `business`.
+async fn thread_for(app: &TestApp, c: &reqwest::Client, name: &str, business: &str) -> String {
     let threads = owner_threads(app, c).await;
     threads
         .iter()
-        .find(|t| t["messageNumber"] == business && (t["clientName"] == client_number_redacted_or_name || client_number_redacted_or_name.is_empty() && t["clientName"].is_null()))
-        .unwrap_or_else(|| panic!("no thread for {client_number_redacted_or_name} on {business}"))["id"]
+        .find(|t| {
+            t["messageNumber"] == business
+                && (t["clientName"] == name || name.is_empty() && t["clientName"].is_null())
+        })
+        .unwrap_or_else(|| panic!("no thread for {name} on {business}"))["id"]
         .as_str()
         .unwrap()
         .to_owned()

@@ -181,6 +181,29 @@ async fn stop_and_start_round_trip_with_confirmations_and_system_events() {
         .await;
         assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{kind}");
     }
+    // Counted per org, in both metrics formats.
+    let org = get_json(&owner, &app.url("/api/auth/session"), StatusCode::OK).await["orgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let metrics = get_json(&app.client, &app.url("/metrics"), StatusCode::OK).await;
+    assert_eq!(metrics["sms_opt_out_events"][&org], 1);
+    assert_eq!(metrics["sms_opt_in_events"][&org], 1);
+    let text = app
+        .client
+        .get(app.url("/metrics/prometheus"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(&format!(
+            "switchboard_sms_opt_out_events{{org=\"{org}\"}} 1"
+        )),
+        "{text}"
+    );
     // A sentence that merely contains a keyword is an ordinary message.
     let plain = app
         .inbound(

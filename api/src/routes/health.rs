@@ -76,8 +76,17 @@ pub async fn metrics_json(State(state): State<AppState>) -> Json<Value> {
                     .entry("errors")
                     .or_default() += value
             }
-            _ => {
+            _ if label.is_empty() => {
                 top.insert(name, value.into());
+            }
+            // Per-org counters: `{ "sms_opt_out_events": { "<org id>": 3 } }`.
+            _ => {
+                let entry = top
+                    .entry(name)
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Value::Object(by_org) = entry {
+                    by_org.insert(label, value.into());
+                }
             }
         }
     }
@@ -112,8 +121,13 @@ pub async fn metrics_prometheus(State(state): State<AppState>) -> impl IntoRespo
         if label.is_empty() {
             let _ = writeln!(out, "{metric} {value}");
         } else {
+            let key = if name.starts_with("route_") {
+                "route"
+            } else {
+                "org"
+            };
             let label = label.replace('\\', "\\\\").replace('"', "\\\"");
-            let _ = writeln!(out, "{metric}{{route=\"{label}\"}} {value}");
+            let _ = writeln!(out, "{metric}{{{key}=\"{label}\"}} {value}");
         }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
