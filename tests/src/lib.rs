@@ -249,6 +249,19 @@ pub async fn owner_threads(app: &TestApp, c: &Client) -> Vec<Value> {
     page["threads"].as_array().cloned().unwrap_or_default()
 }
 
+/// The owner-inbox summary of the thread of the client called `name` (empty: an unknown
+/// sender) on the business number `business`; panics if there is none.
+pub async fn thread_on(app: &TestApp, c: &Client, name: &str, business: &str) -> Value {
+    owner_threads(app, c)
+        .await
+        .into_iter()
+        .find(|t| {
+            t["messageNumber"] == business
+                && (t["clientName"] == name || name.is_empty() && t["clientName"].is_null())
+        })
+        .unwrap_or_else(|| panic!("no thread for {name:?} on {business}"))
+}
+
 /// The messages of one thread as JSON values.
 pub async fn thread_messages(app: &TestApp, c: &Client, thread_id: &str) -> Vec<Value> {
     let body = get_json(

@@ -3,14 +3,7 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tests::{TestApp, demo, owner_threads, thread_messages};
-
-fn thread_of<'a>(threads: &'a [Value], name: &str) -> &'a Value {
-    threads
-        .iter()
-        .find(|t| t["clientName"] == name)
-        .unwrap_or_else(|| panic!("no thread for {name}"))
-}
+use tests::{TestApp, demo, get_json, owner_threads, thread_messages};
 
 #[tokio::test]
 async fn an_inbound_text_shows_up_in_the_owner_thread_list() {
@@ -212,16 +205,14 @@ async fn opening_a_thread_marks_it_read() {
         .await;
     app.drain().await;
     let owner = app.owner().await;
-    let john = thread_of(&owner_threads(&app, &owner).await, "John Smith").clone();
+    let john = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
     assert!(john["ownerUnreadCount"].as_i64().unwrap() > 0);
-    let unread: Value = owner
-        .get(app.url("/api/messages/threads?unread=true"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unread: Value = get_json(
+        &owner,
+        &app.url("/api/messages/threads?unread=true"),
+        StatusCode::OK,
+    )
+    .await;
     assert!(
         unread["threads"]
             .as_array()
@@ -230,16 +221,14 @@ async fn opening_a_thread_marks_it_read() {
             .any(|t| t["id"] == john["id"])
     );
     thread_messages(&app, &owner, john["id"].as_str().unwrap()).await;
-    let after = thread_of(&owner_threads(&app, &owner).await, "John Smith").clone();
+    let after = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
     assert_eq!(after["ownerUnreadCount"], 0);
-    let unread: Value = owner
-        .get(app.url("/api/messages/threads?unread=true"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unread: Value = get_json(
+        &owner,
+        &app.url("/api/messages/threads?unread=true"),
+        StatusCode::OK,
+    )
+    .await;
     assert!(
         unread["threads"]
             .as_array()
@@ -253,35 +242,29 @@ async fn opening_a_thread_marks_it_read() {
 async fn pages_of_the_inbox_do_not_shift_when_new_texts_arrive() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
-    let first: Value = owner
-        .get(app.url("/api/messages/threads?limit=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: Value = get_json(
+        &owner,
+        &app.url("/api/messages/threads?limit=2"),
+        StatusCode::OK,
+    )
+    .await;
     let cursor = first["nextCursor"].as_str().expect("more pages").to_owned();
-    let expected_second: Value = owner
-        .get(app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let expected_second: Value = get_json(
+        &owner,
+        &app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}")),
+        StatusCode::OK,
+    )
+    .await;
     // A new sender arrives and goes to the top.
     app.inbound("SMnew", "+15550004444", demo::FRONT_DESK, "new here")
         .await;
     app.drain().await;
-    let second: Value = owner
-        .get(app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let second: Value = get_json(
+        &owner,
+        &app.url(&format!("/api/messages/threads?limit=2&cursor={cursor}")),
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(second["threads"], expected_second["threads"]);
     // Walking every page visits every thread exactly once.
     let mut seen = Vec::new();
@@ -291,7 +274,7 @@ async fn pages_of_the_inbox_do_not_shift_when_new_texts_arrive() {
             Some(c) => app.url(&format!("/api/messages/threads?limit=2&cursor={c}")),
             None => app.url("/api/messages/threads?limit=2"),
         };
-        let page: Value = owner.get(url).send().await.unwrap().json().await.unwrap();
+        let page: Value = get_json(&owner, &url, StatusCode::OK).await;
         seen.extend(
             page["threads"]
                 .as_array()
@@ -357,14 +340,12 @@ async fn a_text_to_a_number_no_org_owns_is_acknowledged_and_kept_unfiled() {
 async fn the_search_finds_clients_by_name() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
-    let page: Value = owner
-        .get(app.url("/api/messages/threads?q=emily"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(
+        &owner,
+        &app.url("/api/messages/threads?q=emily"),
+        StatusCode::OK,
+    )
+    .await;
     let names: Vec<_> = page["threads"]
         .as_array()
         .unwrap()

@@ -15,16 +15,8 @@ async fn history(app: &TestApp, c: &reqwest::Client, thread_id: &str) -> Vec<Val
     body["decisions"].as_array().cloned().unwrap()
 }
 
-/// The thread of the client called `name` (empty: an unknown sender) on `business`.
 async fn thread_for(app: &TestApp, c: &reqwest::Client, name: &str, business: &str) -> String {
-    let threads = owner_threads(app, c).await;
-    threads
-        .iter()
-        .find(|t| {
-            t["messageNumber"] == business
-                && (t["clientName"] == name || name.is_empty() && t["clientName"].is_null())
-        })
-        .unwrap_or_else(|| panic!("no thread for {name} on {business}"))["id"]
+    tests::thread_on(app, c, name, business).await["id"]
         .as_str()
         .unwrap()
         .to_owned()

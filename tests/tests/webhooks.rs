@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::Value;
-use tests::{TestApp, demo, get_json, owner_threads, thread_messages};
+use tests::{TestApp, demo, get_json, thread_messages};
 
 const TOKEN: &str = "12345";
 const BASE: &str = "https://switchboard.example.com";
@@ -52,11 +52,7 @@ async fn post_signed(
 
 async fn john_bodies(app: &TestApp) -> Vec<String> {
     let owner = app.owner().await;
-    let thread = owner_threads(app, &owner)
-        .await
-        .into_iter()
-        .find(|t| t["clientName"] == "John Smith")
-        .unwrap();
+    let thread = tests::thread_on(app, &owner, "John Smith", demo::FRONT_DESK).await;
     thread_messages(app, &owner, thread["id"].as_str().unwrap())
         .await
         .iter()
@@ -152,11 +148,7 @@ async fn stop_and_start_round_trip_with_confirmations_and_system_events() {
     let opted_out: bool = engine::db!(&app.engine.db, c => sqlx::query_scalar("select opted_out from client where phone_e164 = '+15551234567'").fetch_one(c).await).unwrap();
     assert!(!opted_out);
 
-    let thread = owner_threads(&app, &owner)
-        .await
-        .into_iter()
-        .find(|t| t["clientName"] == "John Smith")
-        .unwrap();
+    let thread = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
     let messages = thread_messages(&app, &owner, thread["id"].as_str().unwrap()).await;
     let system: Vec<_> = messages
         .iter()
@@ -256,19 +248,11 @@ async fn out_of_order_texts_keep_activity_moving_forward() {
         .await;
     app.drain().await;
     let owner = app.owner().await;
-    let before = owner_threads(&app, &owner)
-        .await
-        .into_iter()
-        .find(|t| t["clientName"] == "John Smith")
-        .unwrap();
+    let before = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
     app.inbound("SMearlier", "+15551234567", demo::FRONT_DESK, "first")
         .await;
     app.drain().await;
-    let after = owner_threads(&app, &owner)
-        .await
-        .into_iter()
-        .find(|t| t["clientName"] == "John Smith")
-        .unwrap();
+    let after = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
     assert!(after["lastActivityAt"].as_str() >= before["lastActivityAt"].as_str());
     let bodies = john_bodies(&app).await;
     assert!(
