@@ -123,7 +123,7 @@ pub async fn list(
     } else {
         format!("%{}%", filter.search.trim().to_lowercase())
     };
-    let rows: Vec<SummaryRow> = db!(db, c => sqlx::query_as(
+    let mut rows: Vec<SummaryRow> = db!(db, c => sqlx::query_as(
         "select t.thread_id, cl.name as client_name, t.owner_unread_count, t.has_policy_violation,
                 t.has_delivery_failure, n.e164 as message_number, n.class as number_class, t.last_activity_at,
                 (select cast(max(case when w.start_at <= $2 and w.end_at > $2 then 2
@@ -150,21 +150,14 @@ pub async fn list(
         .bind(&search).bind(cursor_at).bind(&cursor_id).bind(i64::from(limit) + 1)
         .bind(filter.thread_id.as_deref().unwrap_or(""))
         .fetch_all(c).await)?;
-    let more = rows.len() > limit as usize;
-    let threads: Vec<ThreadSummary> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(Into::into)
-        .collect();
-    let next_cursor = if more {
-        threads.last().map(|t| {
-            let at = chrono::DateTime::parse_from_rfc3339(&t.last_activity_at)
-                .map_or(0, |d| d.timestamp_millis());
-            format!("{at}_{}", t.id)
-        })
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| format!("{}_{}", r.last_activity_at, r.thread_id))
     } else {
         None
     };
+    let threads: Vec<ThreadSummary> = rows.into_iter().map(Into::into).collect();
     Ok(ThreadPage {
         threads,
         next_cursor,
