@@ -23,6 +23,7 @@ pub mod numbers;
 pub mod optout;
 pub mod overrides;
 pub mod phone;
+pub mod provider;
 pub mod routing;
 pub mod signature;
 pub mod store;
