@@ -24,6 +24,11 @@ pub struct Config {
     pub job_poll: Duration,
     pub job_concurrency: usize,
     pub retry_base: Duration,
+    /// Pacing per business number; None means the provider's default (1 s for Twilio,
+    /// none for the mock).
+    pub send_interval: Option<Duration>,
+    /// How long a send may stay in flight before it counts as `uncertain`.
+    pub send_lease: Duration,
     /// Feature flags from the seeds' rollout plan, global defaults (on unless turned off).
     pub flags: std::collections::BTreeMap<String, bool>,
 }
@@ -49,6 +54,8 @@ impl Default for Config {
             job_poll: Duration::from_millis(100),
             job_concurrency: 4,
             retry_base: Duration::from_secs(2),
+            send_interval: None,
+            send_lease: Duration::from_secs(60),
             flags: FLAGS.iter().map(|f| ((*f).to_owned(), true)).collect(),
         }
     }
@@ -70,6 +77,8 @@ struct FileConfig {
     switchboard_job_poll_ms: Option<u64>,
     switchboard_job_concurrency: Option<u64>,
     switchboard_retry_base_ms: Option<u64>,
+    switchboard_send_interval_ms: Option<u64>,
+    switchboard_send_lease_ms: Option<u64>,
 }
 
 /// A configuration error: which setting, and what is wrong with it.
@@ -115,6 +124,14 @@ impl Config {
                 (
                     "SWITCHBOARD_RETRY_BASE_MS",
                     num(f.switchboard_retry_base_ms),
+                ),
+                (
+                    "SWITCHBOARD_SEND_INTERVAL_MS",
+                    num(f.switchboard_send_interval_ms),
+                ),
+                (
+                    "SWITCHBOARD_SEND_LEASE_MS",
+                    num(f.switchboard_send_lease_ms),
                 ),
             ] {
                 if let Some(v) = v {
@@ -186,6 +203,10 @@ impl Config {
                     .ok_or_else(|| err(name, "must be a number from 1 to 256"))?;
             }
             "SWITCHBOARD_RETRY_BASE_MS" => self.retry_base = ms(value)?,
+            "SWITCHBOARD_SEND_INTERVAL_MS" => self.send_interval = Some(ms(value)?),
+            "SWITCHBOARD_SEND_LEASE_MS" => {
+                self.send_lease = ms(value)?.max(Duration::from_millis(100));
+            }
             flag if FLAGS.contains(&flag) => {
                 let on = match value.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "on" | "yes" => true,
@@ -214,6 +235,32 @@ impl Config {
         Ok(())
     }
 
+    /// The engine's view of these settings.
+    pub fn engine_settings(&self) -> engine::Settings {
+        let provider = match (&self.twilio_account_sid, &self.twilio_auth_token) {
+            (Some(account_sid), Some(auth_token)) if self.provider == "twilio" => {
+                engine::ProviderSettings::Twilio {
+                    api_base: self.twilio_api_base.clone(),
+                    account_sid: account_sid.clone(),
+                    auth_token: auth_token.clone(),
+                }
+            }
+            _ => engine::ProviderSettings::Mock,
+        };
+        let default_interval = if self.provider == "twilio" {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        };
+        engine::Settings {
+            retry_base: self.retry_base,
+            provider,
+            public_base_url: self.public_base_url.clone(),
+            send_interval: self.send_interval.unwrap_or(default_interval),
+            send_lease: self.send_lease,
+        }
+    }
+
     /// Cookies get `Secure` when the public URL is https.
     pub fn secure_cookies(&self) -> bool {
         self.public_base_url
@@ -222,7 +269,7 @@ impl Config {
     }
 }
 
-const VARS: [&str; 12] = [
+const VARS: [&str; 14] = [
     "DATABASE_URL",
     "SWITCHBOARD_ADDR",
     "SWITCHBOARD_PROVIDER",
@@ -235,6 +282,8 @@ const VARS: [&str; 12] = [
     "SWITCHBOARD_JOB_POLL_MS",
     "SWITCHBOARD_JOB_CONCURRENCY",
     "SWITCHBOARD_RETRY_BASE_MS",
+    "SWITCHBOARD_SEND_INTERVAL_MS",
+    "SWITCHBOARD_SEND_LEASE_MS",
 ];
 
 #[cfg(test)]

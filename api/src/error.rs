@@ -93,6 +93,38 @@ impl ApiError {
                     "wrong email or password".to_owned(),
                     None,
                 ),
+                // A sitter sees only the friendly text; the owner learns what was found and
+                // may send anyway with a reason.
+                Error::Policy {
+                    message,
+                    types,
+                    blocked,
+                } => {
+                    if *blocked {
+                        (
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "policy_blocked",
+                            message.to_string(),
+                            None,
+                        )
+                    } else {
+                        let found: Vec<String> = types
+                            .iter()
+                            .filter_map(|t| {
+                                serde_json::to_value(t).ok()?.as_str().map(str::to_owned)
+                            })
+                            .collect();
+                        (
+                            StatusCode::CONFLICT,
+                            "policy_warning",
+                            message.to_string(),
+                            Some(BTreeMap::from([(
+                                "body".to_owned(),
+                                format!("contains contact info: {}", found.join(", ")),
+                            )])),
+                        )
+                    }
+                }
                 Error::Provider(m) => (StatusCode::BAD_GATEWAY, "provider", m.clone(), None),
                 Error::Database(_) | Error::Queue(_) | Error::Internal(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use engine::{Clock, Db, Engine, Settings, jobs::WorkerOptions};
+use engine::{Clock, Db, Engine, jobs::WorkerOptions};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -47,9 +47,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         .await
         .context("connecting to DATABASE_URL")?;
     db.migrate().await.context("migrating the database")?;
-    let settings = Settings {
-        retry_base: config.retry_base,
-    };
+    let settings = config.engine_settings();
     Ok(AppState {
         engine: Engine::new(db, clock, settings),
         config: std::sync::Arc::new(config),

@@ -127,3 +127,32 @@ pub async fn resolve(
         None => Err(Error::NotFound("alert")),
     }
 }
+
+/// Resolves the open alert with this dedupe key, if there is one: the system saw the
+/// problem end (a later attempt went through). Audited as the system's doing.
+pub async fn resolve_key(
+    tx: &mut Tx,
+    org_id: &str,
+    dedupe_key: &str,
+    note: &str,
+    now: Millis,
+) -> Result<()> {
+    let resolved: Option<String> = tx!(tx, c => sqlx::query_scalar(
+        "update alert set status = 'resolved', resolved_at = $3, resolution_note = $4, updated_at = $3
+          where org_id = $1 and dedupe_key = $2 and status = 'open' returning alert_id")
+        .bind(org_id).bind(dedupe_key).bind(now).bind(note).fetch_optional(c).await)?;
+    if let Some(alert_id) = resolved {
+        let payload = serde_json::json!({ "note": note });
+        crate::audit::record(
+            tx,
+            org_id,
+            crate::audit::Actor::System,
+            "alert.resolved",
+            Some(("alert", &alert_id)),
+            &payload,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}

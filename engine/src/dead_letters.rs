@@ -1,7 +1,14 @@
 //! Dead letters: jobs that used up their attempts, kept with their error until a human
 //! replays or discards them.
 
-use crate::{Engine, Result, ids, jobs::Job, store::Tx, tx};
+use crate::{
+    Engine, Error, Result,
+    accounts::OwnerScope,
+    audit, ids,
+    jobs::{self, Job},
+    store::Tx,
+    tx,
+};
 
 pub async fn record<J: Job>(
     engine: &Engine,
@@ -42,13 +49,90 @@ pub struct DeadLetter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
     pub status: String,
+    #[serde(serialize_with = "crate::clock::serialize_millis")]
     pub created_at: i64,
+    #[serde(serialize_with = "crate::clock::serialize_opt_millis")]
+    pub resolved_at: Option<i64>,
+    pub resolution_note: Option<String>,
 }
 
-/// Open dead letters, newest first (`org_id` None lists those no org owns).
+/// An org's dead letters, newest first: `open` ones, or every one with `all`.
+pub async fn list(db: &crate::Db, scope: &OwnerScope, status: &str) -> Result<Vec<DeadLetter>> {
+    if !["open", "replayed", "discarded", "all"].contains(&status) {
+        return Err(Error::invalid(
+            "status",
+            "must be open, replayed, discarded or all",
+        ));
+    }
+    Ok(crate::db!(db, c => sqlx::query_as(
+        "select dead_letter_id, queue, name, failed_reason, attempts, entity_type, entity_id, status, created_at,
+                resolved_at, resolution_note
+           from dead_letter where org_id = $1 and ($2 = 'all' or status = $2) order by created_at desc limit 500")
+        .bind(&scope.org_id).bind(status).fetch_all(c).await)?)
+}
+
+/// Closes an open dead letter as `replayed` or `discarded`, with the reason, audited.
+/// Returns its queue and payload.
+async fn close(
+    tx: &mut Tx,
+    scope: &OwnerScope,
+    id: &str,
+    status: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(String, String)> {
+    if reason.trim().is_empty() {
+        return Err(Error::invalid("reason", "is required"));
+    }
+    let row: Option<(String, String)> = tx!(tx, c => sqlx::query_as(
+        "update dead_letter set status = $3, resolved_at = $4, resolution_note = $5
+          where org_id = $1 and dead_letter_id = $2 and status = 'open' returning queue, payload")
+        .bind(&scope.org_id).bind(id).bind(status).bind(now).bind(reason.trim()).fetch_optional(c).await)?;
+    let Some(row) = row else {
+        let exists: Option<String> = tx!(tx, c => sqlx::query_scalar(
+            "select status from dead_letter where org_id = $1 and dead_letter_id = $2")
+            .bind(&scope.org_id).bind(id).fetch_optional(c).await)?;
+        return Err(match exists {
+            Some(s) => Error::Conflict(format!("the dead letter is already {s}").into()),
+            None => Error::NotFound("dead letter"),
+        });
+    };
+    let payload = serde_json::json!({ "reason": reason.trim(), "queue": row.0 });
+    audit::record(
+        tx,
+        &scope.org_id,
+        scope.into(),
+        &format!("dead_letter.{status}"),
+        Some(("dead_letter", id)),
+        &payload,
+        now,
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Queues the dead letter's job again (a send starts a new run of attempts).
+pub async fn replay(engine: &Engine, scope: &OwnerScope, id: &str, reason: &str) -> Result<()> {
+    let mut tx = engine.db.begin().await?;
+    let (queue, payload) =
+        close(&mut tx, scope, id, "replayed", reason, engine.clock.now()).await?;
+    jobs::replay(engine, &mut tx, &queue, &payload).await?;
+    tx.commit().await
+}
+
+/// Gives up on the dead letter's job for good.
+pub async fn discard(engine: &Engine, scope: &OwnerScope, id: &str, reason: &str) -> Result<()> {
+    let mut tx = engine.db.begin().await?;
+    close(&mut tx, scope, id, "discarded", reason, engine.clock.now()).await?;
+    tx.commit().await
+}
+
+/// Open dead letters of one org, or (`None`) those no org owns, such as inbound events
+/// for numbers nobody has.
 pub async fn open(db: &crate::Db, org_id: Option<&str>) -> Result<Vec<DeadLetter>> {
     Ok(crate::db!(db, c => sqlx::query_as(
-        "select dead_letter_id, queue, name, failed_reason, attempts, entity_type, entity_id, status, created_at
+        "select dead_letter_id, queue, name, failed_reason, attempts, entity_type, entity_id, status, created_at,
+                resolved_at, resolution_note
            from dead_letter where status = 'open' and coalesce(org_id, '') = coalesce($1, '') order by created_at desc")
         .bind(org_id).fetch_all(c).await)?)
 }

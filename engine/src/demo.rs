@@ -240,6 +240,7 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
                     from,
                     to,
                     body,
+                    redacted_body: None,
                     sender_user_id: None,
                     inbound_event_id: None,
                     at: base + j as i64 * 7 * MINUTE,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::{
-    Db, Result,
+    Result,
     accounts::OwnerScope,
     clock::Millis,
     db,
@@ -24,6 +24,8 @@ pub struct Diagnostics {
     /// Of those, routed there for an operational reason: no window, overlapping windows,
     /// pool mismatch, unmapped. The real signal.
     pub owner_inbox_routed_operational: i64,
+    /// Sends a sitter tried outside their assignment window (since this process started).
+    pub sitter_send_blocked_outside_window: u64,
     /// Threads with assignment windows of which none is active now.
     pub sitter_no_active_window: i64,
     pub feature_flags: BTreeMap<String, bool>,
@@ -32,11 +34,12 @@ pub struct Diagnostics {
 }
 
 pub async fn collect(
-    db: &Db,
+    engine: &crate::Engine,
     scope: &OwnerScope,
     now: Millis,
     feature_flags: BTreeMap<String, bool>,
 ) -> Result<Diagnostics> {
+    let db = &engine.db;
     let org = &scope.org_id;
     let by_class: Vec<(String, i64)> = db!(db, c => sqlx::query_as(
         "select n.class, count(*) from thread t join number n on n.number_id = t.number_id where t.org_id = $1 group by n.class")
@@ -66,9 +69,12 @@ pub async fn collect(
     .await?;
     Ok(Diagnostics {
         threads_by_number_class,
-        anti_poaching_blocked: 0,
+        anti_poaching_blocked: crate::violations::blocked_count(db, org).await?,
         owner_inbox_routed: routed,
         owner_inbox_routed_operational: operational.unwrap_or(0),
+        sitter_send_blocked_outside_window: engine
+            .metrics
+            .get("sitter_send_blocked_no_window", org),
         sitter_no_active_window,
         feature_flags,
         routing_decisions,

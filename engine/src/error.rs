@@ -17,6 +17,14 @@ pub enum Error {
     Forbidden(Cow<'static, str>),
     #[error("wrong email or password")]
     BadCredentials,
+    /// The anti-poaching policy stopped a text: `blocked` for a sitter (not sendable),
+    /// otherwise a warning the owner may override with a reason.
+    #[error("{message}")]
+    Policy {
+        message: Cow<'static, str>,
+        types: Vec<crate::policy::ViolationType>,
+        blocked: bool,
+    },
     #[error("provider: {0}")]
     Provider(String),
     #[error("database: {0}")]

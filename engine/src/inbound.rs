@@ -18,10 +18,11 @@ use crate::{
     jobs::Job,
     numbers::{self, NumberRow},
     optout::{self, Keyword},
-    phone,
+    phone, policy,
     routing::{self, Class, Decision, NumberStatus, RoutingInput, Target},
     threads::{self, NewMessage},
     tx,
+    violations::{self, NewViolation},
 };
 
 /// An inbound SMS as the provider delivered it.
@@ -224,6 +225,7 @@ async fn file_keyword(
             from: &event.from_e164,
             to: &event.to_e164,
             body: keyword.system_text(),
+            redacted_body: None,
             sender_user_id: None,
             inbound_event_id: Some(inbound_event_id),
             at: event.received_at,
@@ -258,6 +260,10 @@ async fn file_message(
 ) -> Result<()> {
     let input = routing_input(tx, number, thread_id, event).await?;
     let decision = routing::route(&input);
+    // A client may send contact details: the owner gets the text as written, sitters the
+    // redacted body, and the owner a violation to review.
+    let findings = policy::scan(&event.body);
+    let redacted = (!findings.is_empty()).then(|| policy::redact(&event.body, &findings));
     let message_id = threads::add_message(
         tx,
         org_id,
@@ -268,12 +274,30 @@ async fn file_message(
             from: &event.from_e164,
             to: &event.to_e164,
             body: &event.body,
+            redacted_body: redacted.as_deref(),
             sender_user_id: None,
             inbound_event_id: Some(inbound_event_id),
             at: event.received_at,
         },
     )
     .await?;
+    if !findings.is_empty() {
+        violations::record(
+            tx,
+            org_id,
+            NewViolation {
+                thread_id,
+                message_id: Some(&message_id),
+                sender_user_id: None,
+                direction: "inbound",
+                content: &event.body,
+                findings: &findings,
+                action: "flagged",
+            },
+            event.received_at,
+        )
+        .await?;
+    }
     let decision_id = store_decision(
         tx,
         org_id,
@@ -426,4 +450,12 @@ async fn store_decision(
         .bind(&decision.reason).bind(decision.operational).bind(serde_json::to_string(input).unwrap_or_default()).bind(serde_json::to_string(&decision.trace).unwrap_or_default()).bind(at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(id)
+}
+
+/// When the org's last inbound webhook arrived, if ever.
+pub async fn last_received(db: &crate::Db, org_id: &str) -> Result<Option<Millis>> {
+    Ok(
+        db!(db, c => sqlx::query_scalar("select max(received_at) from inbound_event where org_id = $1")
+        .bind(org_id).fetch_one(c).await)?,
+    )
 }

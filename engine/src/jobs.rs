@@ -45,6 +45,12 @@ pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'sta
     ) -> impl Future<Output = Result<()>> + Send {
         async { Ok(()) }
     }
+
+    /// Queues this job again for a dead letter's replay. A job whose work is tied to a
+    /// row (a send attempt) overrides this to start fresh.
+    fn replay(&self, _engine: &Engine, tx: &mut Tx) -> impl Future<Output = Result<()>> + Send {
+        async move { tx.enqueue(self).await }
+    }
 }
 
 /// What is stored in the queue: the job and which attempt this is (1-based).
@@ -297,13 +303,44 @@ pub async fn run_workers(
 ) -> Result<()> {
     let monitor = Monitor::new().shutdown_timeout(opts.drain_timeout);
     let monitor = register::<crate::inbound::RouteInbound>(monitor, &engine, &opts);
-    monitor
+    let monitor = register::<crate::deliveries::SendMessage>(monitor, &engine, &opts);
+    let feed = tokio::spawn(crate::deliveries::run_feed(
+        engine.clone(),
+        shutdown.clone(),
+    ));
+    let result = monitor
         .run_with_signal(async move {
             shutdown.cancelled().await;
             Ok(())
         })
         .await
-        .map_err(|e| Error::Queue(e.to_string()))
+        .map_err(|e| Error::Queue(e.to_string()));
+    let _ = feed.await;
+    result
+}
+
+/// Queues a dead letter's job again, by its queue name. Every job type is listed here
+/// and in [`run_workers`].
+pub async fn replay(engine: &Engine, tx: &mut Tx, queue: &str, payload: &str) -> Result<()> {
+    fn parse<J: Job>(payload: &str) -> Result<J> {
+        serde_json::from_str(payload)
+            .map_err(|e| Error::Internal(format!("dead letter payload: {e}")))
+    }
+    match queue {
+        crate::inbound::RouteInbound::QUEUE => {
+            parse::<crate::inbound::RouteInbound>(payload)?
+                .replay(engine, tx)
+                .await
+        }
+        crate::deliveries::SendMessage::QUEUE => {
+            parse::<crate::deliveries::SendMessage>(payload)?
+                .replay(engine, tx)
+                .await
+        }
+        other => Err(Error::Conflict(
+            format!("jobs of queue `{other}` cannot be replayed").into(),
+        )),
+    }
 }
 
 /// Jobs not yet finished (waiting, due later, or running), across every queue. Tests
@@ -325,4 +362,72 @@ pub async fn unfinished(db: &Db) -> Result<i64> {
             .await?,
         };
     Ok(n)
+}
+
+/// One queue's state, for the ops page.
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueHealth {
+    pub queue: String,
+    /// Due now and not yet taken.
+    pub waiting: i64,
+    /// Due later (retries in backoff, paced sends).
+    pub scheduled: i64,
+    pub running: i64,
+    /// How long the oldest due job has waited, in seconds.
+    pub oldest_waiting_secs: Option<i64>,
+}
+
+/// Every queue's depth and oldest waiting job, across the install (the queue is shared).
+pub async fn queue_health(db: &Db) -> Result<Vec<QueueHealth>> {
+    type Row = (String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = match db {
+        Db::Sqlite(p, _) => sqlx::query_as(
+            "select job_type,
+                    cast(sum(case when status in ('Pending', 'Queued') and run_at <= strftime('%s', 'now') then 1 else 0 end) as bigint),
+                    cast(sum(case when status in ('Pending', 'Queued') and run_at > strftime('%s', 'now') then 1 else 0 end) as bigint),
+                    cast(sum(case when status = 'Running' then 1 else 0 end) as bigint),
+                    cast(strftime('%s', 'now') - min(case when status in ('Pending', 'Queued') and run_at <= strftime('%s', 'now') then run_at end) as bigint)
+               from Jobs where status in ('Pending', 'Queued', 'Running') group by job_type order by job_type",
+        )
+        .fetch_all(p)
+        .await?,
+        Db::Postgres(p) => sqlx::query_as(
+            "select job_type,
+                    count(*) filter (where status in ('Pending', 'Queued') and run_at <= now()),
+                    count(*) filter (where status in ('Pending', 'Queued') and run_at > now()),
+                    count(*) filter (where status = 'Running'),
+                    cast(extract(epoch from now() - min(run_at) filter (where status in ('Pending', 'Queued') and run_at <= now())) as bigint)
+               from apalis.jobs where status in ('Pending', 'Queued', 'Running') group by job_type order by job_type",
+        )
+        .fetch_all(p)
+        .await?,
+    };
+    let mut queues: Vec<QueueHealth> = [
+        crate::inbound::RouteInbound::QUEUE,
+        crate::deliveries::SendMessage::QUEUE,
+    ]
+    .iter()
+    .map(|q| QueueHealth {
+        queue: (*q).to_owned(),
+        ..QueueHealth::default()
+    })
+    .collect();
+    for (queue, waiting, scheduled, running, oldest) in rows {
+        let entry = match queues.iter_mut().find(|q| q.queue == queue) {
+            Some(e) => e,
+            None => {
+                queues.push(QueueHealth {
+                    queue: queue.clone(),
+                    ..QueueHealth::default()
+                });
+                queues.last_mut().expect("just pushed")
+            }
+        };
+        entry.waiting = waiting.unwrap_or(0);
+        entry.scheduled = scheduled.unwrap_or(0);
+        entry.running = running.unwrap_or(0);
+        entry.oldest_waiting_secs = oldest.map(|s| s.max(0));
+    }
+    Ok(queues)
 }

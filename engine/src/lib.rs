@@ -12,6 +12,7 @@ pub mod audit;
 pub mod clock;
 pub mod dead_letters;
 pub mod decisions;
+pub mod deliveries;
 pub mod demo;
 pub mod diagnostics;
 mod error;
@@ -21,13 +22,16 @@ pub mod jobs;
 pub mod metrics;
 pub mod numbers;
 pub mod optout;
+pub mod outbound;
 pub mod overrides;
 pub mod phone;
+pub mod policy;
 pub mod provider;
 pub mod routing;
 pub mod signature;
 pub mod store;
 pub mod threads;
+pub mod violations;
 
 use std::{sync::Arc, time::Duration};
 
@@ -40,12 +44,35 @@ pub use store::{Db, Tx};
 pub struct Settings {
     /// Delay before the second attempt of a failed job; later attempts grow ×4.
     pub retry_base: Duration,
+    /// Which provider carries the install's texts.
+    pub provider: ProviderSettings,
+    /// Our public URL, for the status callbacks we ask the provider to post.
+    pub public_base_url: Option<String>,
+    /// Pacing: the least time between two texts leaving one business number (zero: none).
+    pub send_interval: Duration,
+    /// How long a send may be in flight before, with no outcome recorded, it is `uncertain`.
+    pub send_lease: Duration,
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum ProviderSettings {
+    #[default]
+    Mock,
+    Twilio {
+        api_base: String,
+        account_sid: String,
+        auth_token: secrecy::SecretString,
+    },
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             retry_base: Duration::from_secs(2),
+            provider: ProviderSettings::Mock,
+            public_base_url: None,
+            send_interval: Duration::ZERO,
+            send_lease: Duration::from_secs(60),
         }
     }
 }
@@ -57,16 +84,44 @@ pub struct Engine {
     pub clock: Clock,
     pub settings: Arc<Settings>,
     pub metrics: metrics::Metrics,
+    pub provider: provider::Provider,
+    /// Status callbacks the mock provider reports, applied by the workers.
+    pub status_feed: deliveries::StatusFeed,
 }
 
 impl Engine {
     pub fn new(db: Db, clock: Clock, settings: Settings) -> Self {
+        let status_feed = deliveries::StatusFeed::default();
+        let provider = match &settings.provider {
+            ProviderSettings::Mock => {
+                provider::Provider::Mock(provider::mock::Mock::new(db.clone(), clock.clone()))
+            }
+            ProviderSettings::Twilio {
+                api_base,
+                account_sid,
+                auth_token,
+            } => provider::Provider::Twilio(provider::twilio::Twilio::new(
+                api_base,
+                account_sid,
+                auth_token.clone(),
+            )),
+        };
         Self {
             db,
             clock,
             settings: Arc::new(settings),
             metrics: metrics::Metrics::default(),
+            provider,
+            status_feed,
         }
+    }
+
+    /// The URL status callbacks should be posted to, when we know our public address.
+    pub fn status_callback_url(&self) -> Option<String> {
+        self.settings
+            .public_base_url
+            .as_ref()
+            .map(|base| format!("{base}/webhooks/twilio/status"))
     }
 }
 

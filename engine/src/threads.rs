@@ -195,9 +195,27 @@ pub struct Message {
     pub body: String,
     pub redacted_body: Option<String>,
     pub created_at: String,
+    /// Who wrote an outbound text (the owner or a sitter); none for automated texts.
+    pub sender_name: Option<String>,
     /// For an inbound text: where routing sent it (`owner_inbox` or `sitter`) and why.
     pub routing_target: Option<String>,
     pub routing_reason: Option<String>,
+    /// For an outbound text: every delivery attempt, oldest first.
+    pub deliveries: Vec<crate::deliveries::Delivery>,
+    /// What the anti-poaching policy found in this text.
+    pub policy_violations: Vec<MessageViolation>,
+}
+
+/// A policy finding on one message, shaped like the seeds' MessageSchema.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageViolation {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `warning` or `block`.
+    pub severity: String,
+    pub is_redacted: bool,
+    pub details: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -207,6 +225,7 @@ struct MessageRow {
     kind: String,
     routing_target: Option<String>,
     routing_reason: Option<String>,
+    sender_name: Option<String>,
     from_e164: String,
     to_e164: String,
     body: String,
@@ -223,16 +242,40 @@ pub async fn messages(db: &Db, scope: &OwnerScope, thread_id: &str) -> Result<Ve
     }
     let rows: Vec<MessageRow> = db!(db, c => sqlx::query_as(
         "select m.message_id, m.direction, m.kind, m.from_e164, m.to_e164, m.body, m.redacted_body, m.created_at,
-                rd.target as routing_target, rd.reason as routing_reason
+                rd.target as routing_target, rd.reason as routing_reason, u.name as sender_name
            from message m left join routing_decision rd on rd.message_id = m.message_id
+           left join app_user u on u.user_id = m.sender_user_id
           where m.org_id = $1 and m.thread_id = $2
           -- Arrival order: texts that arrive in the same millisecond keep the order their
           -- webhooks were stored in (UUIDv7 ids), whatever order their jobs ran in.
           order by m.created_at, coalesce(m.inbound_event_id, m.message_id)")
         .bind(&scope.org_id).bind(thread_id).fetch_all(c).await)?;
+    let mut deliveries = crate::deliveries::for_thread(db, &scope.org_id, thread_id).await?;
+    let violations: Vec<(String, String, String, String)> = db!(db, c => sqlx::query_as(
+        "select message_id, type, severity, action from policy_violation
+          where org_id = $1 and thread_id = $2 and message_id is not null order by created_at")
+        .bind(&scope.org_id).bind(thread_id).fetch_all(c).await)?;
     Ok(rows
         .into_iter()
         .map(|r| Message {
+            deliveries: {
+                let (mine, rest) = deliveries
+                    .drain(..)
+                    .partition(|d| d.message_id == r.message_id);
+                deliveries = rest;
+                mine
+            },
+            policy_violations: violations
+                .iter()
+                .filter(|v| v.0 == r.message_id)
+                .map(|(_, kind, severity, action)| MessageViolation {
+                    kind: kind.clone(),
+                    severity: severity.clone(),
+                    is_redacted: r.redacted_body.is_some(),
+                    details: Some(format!("{kind} ({action})")),
+                })
+                .collect(),
+            sender_name: r.sender_name,
             id: r.message_id,
             direction: r.direction,
             kind: r.kind,
@@ -276,6 +319,8 @@ pub struct NewMessage<'a> {
     pub from: &'a str,
     pub to: &'a str,
     pub body: &'a str,
+    /// The body with contact details removed, for sitters, when the policy found any.
+    pub redacted_body: Option<&'a str>,
     pub sender_user_id: Option<&'a str>,
     pub inbound_event_id: Option<&'a str>,
     pub at: Millis,
@@ -286,10 +331,10 @@ pub struct NewMessage<'a> {
 pub async fn add_message(tx: &mut Tx, org_id: &str, m: NewMessage<'_>) -> Result<String> {
     let message_id = ids::new_id();
     tx!(tx, c => sqlx::query(
-        "insert into message (message_id, org_id, thread_id, direction, kind, from_e164, to_e164, body, sender_user_id, inbound_event_id, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        "insert into message (message_id, org_id, thread_id, direction, kind, from_e164, to_e164, body, redacted_body, sender_user_id, inbound_event_id, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
         .bind(&message_id).bind(org_id).bind(m.thread_id).bind(m.direction).bind(m.kind).bind(m.from).bind(m.to)
-        .bind(m.body).bind(m.sender_user_id).bind(m.inbound_event_id).bind(m.at)
+        .bind(m.body).bind(m.redacted_body).bind(m.sender_user_id).bind(m.inbound_event_id).bind(m.at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     let unread = i32::from(m.direction == "inbound" && m.kind == "sms");
     tx!(tx, c => sqlx::query(
@@ -357,4 +402,126 @@ pub async fn stats(db: &Db, scope: &OwnerScope, now: Millis) -> Result<OrgStats>
         clients,
         bookings_next_day: bookings,
     })
+}
+
+/// The thread header a sitter sees: the business number, never the client's.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SitterThreadHeader {
+    pub id: String,
+    pub client_name: String,
+    /// The business number the conversation runs on (masked: the client's own number is
+    /// never shown to a sitter).
+    pub message_number: String,
+    /// `active`, `upcoming` or `past`.
+    pub window_status: String,
+    #[serde(serialize_with = "crate::clock::serialize_opt_millis")]
+    pub window_start: Option<Millis>,
+    #[serde(serialize_with = "crate::clock::serialize_opt_millis")]
+    pub window_end: Option<Millis>,
+}
+
+/// A message as a sitter sees it: the redacted body where the policy found contact info,
+/// and no phone numbers at all.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SitterMessage {
+    pub id: String,
+    pub direction: String,
+    pub kind: String,
+    pub body: String,
+    /// Whether `body` had contact details removed.
+    pub redacted: bool,
+    pub sender_name: Option<String>,
+    /// For an outbound text: its latest delivery status.
+    pub status: Option<String>,
+    pub created_at: String,
+}
+
+pub const OUTSIDE_WINDOW_VIEW: &str =
+    "This conversation is only available during your assignment window.";
+
+/// The sitter's view of one of their threads: its header (the current window, else the
+/// next, else the last) — or not found when the sitter has never had a window on it.
+pub async fn sitter_header(
+    db: &Db,
+    scope: &crate::accounts::SitterScope,
+    thread_id: &str,
+    now: Millis,
+) -> Result<SitterThreadHeader> {
+    let row: Option<(String, Option<String>, String, i64, i64)> = db!(db, c => sqlx::query_as(
+        "select t.thread_id, cl.name, n.e164, w.start_at, w.end_at
+           from assignment_window w
+           join thread t on t.thread_id = w.thread_id
+           join number n on n.number_id = t.number_id
+           left join client cl on cl.client_id = t.client_id
+          where w.org_id = $1 and w.sitter_id = $2 and w.thread_id = $3
+          order by case when w.start_at <= $4 and w.end_at > $4 then 0 when w.start_at > $4 then 1 else 2 end,
+                   case when w.start_at > $4 then w.start_at else -w.end_at end
+          limit 1")
+        .bind(&scope.org_id).bind(&scope.sitter_id).bind(thread_id).bind(now).fetch_optional(c).await)?;
+    let Some((id, name, number, start, end)) = row else {
+        return Err(Error::NotFound("thread"));
+    };
+    let status = if start <= now && end > now {
+        "active"
+    } else if start > now {
+        "upcoming"
+    } else {
+        "past"
+    };
+    Ok(SitterThreadHeader {
+        id,
+        client_name: name.unwrap_or_else(|| "Client".to_owned()),
+        message_number: number,
+        window_status: status.to_owned(),
+        window_start: Some(start),
+        window_end: Some(end),
+    })
+}
+
+/// A thread's messages for a sitter, only while their window is active.
+pub async fn sitter_messages(
+    db: &Db,
+    scope: &crate::accounts::SitterScope,
+    thread_id: &str,
+    now: Millis,
+) -> Result<(SitterThreadHeader, Vec<SitterMessage>)> {
+    let header = sitter_header(db, scope, thread_id, now).await?;
+    if header.window_status != "active" {
+        return Err(Error::Forbidden(OUTSIDE_WINDOW_VIEW.into()));
+    }
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+    )> = db!(db, c => sqlx::query_as(
+        "select m.message_id, m.direction, m.kind, m.body, m.redacted_body, u.name,
+                (select d.status from delivery d where d.message_id = m.message_id order by d.attempt_no desc limit 1),
+                m.created_at
+           from message m left join app_user u on u.user_id = m.sender_user_id
+          where m.org_id = $1 and m.thread_id = $2
+          order by m.created_at, coalesce(m.inbound_event_id, m.message_id)")
+        .bind(&scope.org_id).bind(thread_id).fetch_all(c).await)?;
+    let messages = rows
+        .into_iter()
+        .map(
+            |(id, direction, kind, body, redacted, sender, status, at)| SitterMessage {
+                id,
+                direction,
+                kind,
+                redacted: redacted.is_some(),
+                body: redacted.unwrap_or(body),
+                sender_name: sender,
+                status,
+                created_at: to_rfc3339(at),
+            },
+        )
+        .collect();
+    Ok((header, messages))
 }

@@ -186,16 +186,25 @@ impl TestApp {
     /// a fixed time: it watches the queue and returns as soon as it is empty.
     pub async fn drain(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        // Quiet three polls in a row: a job can hand the mock's status callbacks to the
+        // feed as it finishes, and a callback can queue a retry as it is applied.
+        let mut quiet = 0;
         loop {
+            let callbacks = self.engine.status_feed.pending();
             let n = engine::jobs::unfinished(&self.engine.db)
                 .await
                 .expect("count jobs");
-            if n == 0 {
+            quiet = if n == 0 && callbacks == 0 {
+                quiet + 1
+            } else {
+                0
+            };
+            if quiet == 3 {
                 return;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{n} jobs still unfinished after 30 s"
+                "{n} jobs and {callbacks} status callbacks still unfinished after 30 s"
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -19,6 +19,6 @@ pub async fn show(
 ) -> ApiResult<axum::Json<Diagnostics>> {
     let now = state.engine.clock.now();
     Ok(axum::Json(
-        diagnostics::collect(&state.engine.db, &scope, now, state.config.flags.clone()).await?,
+        diagnostics::collect(&state.engine, &scope, now, state.config.flags.clone()).await?,
     ))
 }

@@ -3,11 +3,16 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod dev;
 pub mod diagnostics;
 pub mod health;
+pub mod messages;
 pub mod openapi;
+pub mod ops;
+pub mod policy;
 pub mod routing;
 pub mod settings;
+pub mod sitter;
 pub mod threads;
 pub mod webhooks;
 
@@ -20,6 +25,11 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(audit::router())
         .merge(auth::router())
+        .merge(dev::router())
+        .merge(messages::router())
+        .merge(ops::router())
+        .merge(policy::router())
+        .merge(sitter::router())
         .merge(health::router())
         .merge(diagnostics::router())
         .merge(openapi::router())

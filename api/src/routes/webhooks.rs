@@ -12,7 +12,10 @@ use axum::{
     response::IntoResponse,
     routing::post,
 };
-use engine::inbound::{self, Accepted, InboundSms};
+use engine::{
+    deliveries::{self, StatusUpdate},
+    inbound::{self, Accepted, InboundSms},
+};
 use secrecy::ExposeSecret;
 
 use crate::{
@@ -25,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/twilio/sms", post(inbound_sms))
         .route("/webhooks/twilio/inbound-sms", post(inbound_sms))
         .route("/api/messages/incoming", post(inbound_sms))
+        .route("/webhooks/twilio/status", post(status_callback))
+        .route("/api/messages/status", post(status_callback))
 }
 
 pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
@@ -184,4 +189,43 @@ pub async fn inbound_sms(
             Err(e)
         }
     }
+}
+
+/// A status callback from the provider (`MessageSid`, `MessageStatus`, `ErrorCode`…),
+/// signed like inbound webhooks. Idempotent and monotonic: a repeated or late callback
+/// changes nothing.
+#[utoipa::path(post, path = "/webhooks/twilio/status", tag = "webhooks",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "Twilio's status callback parameters"),
+    responses((status = 200, content_type = "text/xml", body = String), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn status_callback(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let params = parse_params(&headers, &body)?;
+    check_signature(&state, &headers, &uri, &params, &body)?;
+    let optional = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let error_code = match optional("ErrorCode") {
+        Some(code) => Some(
+            code.parse::<i64>()
+                .map_err(|_| engine::Error::invalid("ErrorCode", "must be a number"))?,
+        ),
+        None => None,
+    };
+    let status = required(&params, "MessageStatus")?.to_ascii_lowercase();
+    let update = StatusUpdate {
+        provider_message_id: required(&params, "MessageSid")?,
+        status,
+        error_code,
+        error_message: optional("ErrorMessage"),
+    };
+    deliveries::apply_statuses(&state.engine, std::slice::from_ref(&update)).await?;
+    Ok(([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML))
 }

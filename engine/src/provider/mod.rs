@@ -22,12 +22,16 @@ pub struct OutboundSms {
 }
 
 /// The provider took the text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Sent {
     /// The provider's id for the message (Twilio's `SM…` sid).
     pub provider_message_id: String,
     /// The status the provider reported at once (`queued`, `accepted`, `sent`…).
     pub status: String,
+    /// Status callbacks the provider already knows will follow (the mock's carrier);
+    /// applied once the attempt is recorded, as Twilio's follow its API's answer. Twilio's
+    /// own arrive at the status webhook instead.
+    pub callbacks: Vec<crate::deliveries::StatusUpdate>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,9 +121,10 @@ impl Provider {
         }
     }
 
-    pub async fn send(&self, sms: &OutboundSms) -> Result<Sent, ProviderError> {
+    /// Sends one text for an org (the org matters to the mock, which keeps per-org books).
+    pub async fn send(&self, org_id: &str, sms: &OutboundSms) -> Result<Sent, ProviderError> {
         match self {
-            Self::Mock(p) => p.send(sms).await,
+            Self::Mock(p) => p.send(org_id, sms).await,
             Self::Twilio(p) => p.send(sms).await,
         }
     }

@@ -16,6 +16,15 @@ pub struct Twilio {
 }
 
 impl Twilio {
+    pub fn new(api_base: &str, account_sid: &str, auth_token: SecretString) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            account_sid: account_sid.to_owned(),
+            auth_token,
+        }
+    }
+
     pub async fn send(&self, _sms: &OutboundSms) -> Result<Sent, ProviderError> {
         Err(ProviderError::from_code(
             None,

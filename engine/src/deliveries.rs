@@ -1,0 +1,759 @@
+//! Outbound delivery: one `delivery` row per attempt to send a message, the durable
+//! `send_message` job that makes each attempt, and the provider's status callbacks.
+//!
+//! An attempt goes `queued` → `sending` → `submitted` (the provider has it) → `sent` →
+//! `delivered`, or ends `failed`/`undelivered`. It is marked `sending`, with a lease, in
+//! its own committed transaction *before* the provider is called, so a crash mid-call
+//! leaves evidence: an attempt still `sending` when its lease runs out is `uncertain`
+//! (it may or may not have gone out) and is surfaced to the owner, never resent blindly.
+//! Each job acts on exactly one attempt and only while it is `queued`, so a job that runs
+//! twice sends once.
+//!
+//! A transient failure (from the provider's answer or a later status callback) queues the
+//! next attempt after a jittered exponential backoff, three attempts in all; a permanent
+//! one, or the third failure, ends the run: the thread gets `hasDeliveryFailure`, a
+//! critical alert links the message, and a dead letter lets a human replay it.
+
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::{
+    Db, Engine, Result, Tx,
+    alerts::{self, NewAlert, Severity},
+    audit::{self, Actor},
+    clock::Millis,
+    db, dead_letters, ids,
+    jobs::{self, Job},
+    phone,
+    provider::{ErrorKind, OutboundSms, ProviderError},
+    tx,
+};
+
+/// One attempt to send a message, shaped like the seeds' Delivery.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    #[sqlx(rename = "delivery_id")]
+    pub id: String,
+    pub message_id: String,
+    pub attempt_no: i32,
+    /// `queued`, `sending`, `submitted`, `sent`, `delivered`, `undelivered`, `failed`,
+    /// `canceled`, `read`, or `uncertain` (the app stopped mid-send).
+    pub status: String,
+    pub provider: String,
+    pub provider_message_id: Option<String>,
+    pub channel: String,
+    pub error_code: Option<i64>,
+    pub error_message: Option<String>,
+    #[serde(serialize_with = "crate::clock::serialize_millis")]
+    pub created_at: Millis,
+    #[serde(serialize_with = "crate::clock::serialize_millis")]
+    pub updated_at: Millis,
+}
+
+const COLUMNS: &str = "delivery_id, message_id, attempt_no, status, provider, provider_message_id, channel, cast(error_code as bigint) as error_code, error_message, created_at, updated_at";
+
+/// Status order, after Twilio's: a status never moves to a lower rank, so a late `sent`
+/// never overwrites `delivered`.
+pub fn rank(status: &str) -> i32 {
+    match status {
+        "queued" => 1,
+        "sending" | "uncertain" => 2,
+        "submitted" => 3,
+        "sent" => 4,
+        "delivered" | "undelivered" | "failed" | "canceled" => 5,
+        "read" => 6,
+        // accepted, scheduled, and anything new: below everything we track.
+        _ => 0,
+    }
+}
+
+/// The same order in SQL, over the `status` column.
+const RANK_SQL: &str = "case status when 'queued' then 1 when 'sending' then 2 when 'uncertain' then 2
+    when 'submitted' then 3 when 'sent' then 4 when 'read' then 6
+    when 'delivered' then 5 when 'undelivered' then 5 when 'failed' then 5 when 'canceled' then 5 else 0 end";
+
+pub fn is_failure(status: &str) -> bool {
+    matches!(status, "failed" | "undelivered" | "canceled" | "uncertain")
+}
+
+/// Every attempt of every outbound message in a thread, oldest first.
+pub async fn for_thread(db: &Db, org_id: &str, thread_id: &str) -> Result<Vec<Delivery>> {
+    let sql = format!(
+        "select {COLUMNS} from delivery
+          where org_id = $1 and message_id in (select message_id from message where thread_id = $2 and direction = 'outbound')
+          order by message_id, attempt_no"
+    );
+    Ok(
+        db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org_id).bind(thread_id).fetch_all(c).await)?,
+    )
+}
+
+pub async fn latest(db: &Db, org_id: &str, message_id: &str) -> Result<Option<Delivery>> {
+    let sql = format!(
+        "select {COLUMNS} from delivery where org_id = $1 and message_id = $2 order by attempt_no desc limit 1"
+    );
+    Ok(
+        db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org_id).bind(message_id).fetch_optional(c).await)?,
+    )
+}
+
+/// Adds the next attempt of a message, `queued`, and returns it.
+pub async fn new_attempt(
+    tx: &mut Tx,
+    org_id: &str,
+    message_id: &str,
+    run_attempt: u32,
+    provider: &str,
+    now: Millis,
+) -> Result<Delivery> {
+    let sql = format!(
+        "insert into delivery (delivery_id, org_id, message_id, attempt_no, run_attempt, provider, created_at, updated_at)
+         values ($1, $2, $3, (select coalesce(max(attempt_no), 0) + 1 from delivery where message_id = $3), $4, $5, $6, $6)
+         returning {COLUMNS}"
+    );
+    Ok(
+        tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(ids::new_id()).bind(org_id).bind(message_id).bind(run_attempt as i32).bind(provider).bind(now)
+        .fetch_one(c).await)?,
+    )
+}
+
+/// Queues the job for a `queued` attempt, after `delay` plus whatever pacing the business
+/// number needs: texts leave one number at most once per `send_interval`, so a burst
+/// waits its turn here instead of failing at the carrier.
+pub async fn schedule(
+    engine: &Engine,
+    tx: &mut Tx,
+    job: &SendMessage,
+    number_id: &str,
+    delay: std::time::Duration,
+) -> Result<()> {
+    let interval = engine.settings.send_interval.as_millis() as i64;
+    let mut wait = delay;
+    if interval > 0 {
+        let earliest = engine.clock.now() + delay.as_millis() as i64;
+        let slot: i64 = tx!(tx, c => sqlx::query_scalar(
+            "update number set next_send_at = (case when next_send_at > $2 then next_send_at else $2 end) + $3
+              where number_id = $1 returning next_send_at - $3")
+            .bind(number_id).bind(earliest).bind(interval).fetch_one(c).await)?;
+        wait = std::time::Duration::from_millis((slot - engine.clock.now()).max(0) as u64);
+    }
+    if wait.is_zero() {
+        tx.enqueue(job).await
+    } else {
+        tx.enqueue_later(job, wait, None).await
+    }
+}
+
+/// Makes one attempt at sending one message.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SendMessage {
+    pub org_id: String,
+    pub message_id: String,
+    pub delivery_id: String,
+}
+
+impl Job for SendMessage {
+    // The seeds' names for the queue a failed send lands in.
+    const QUEUE: &'static str = "message-retry";
+    const NAME: &'static str = "retry-message";
+
+    fn org_id(&self) -> Option<&str> {
+        Some(&self.org_id)
+    }
+
+    fn entity(&self) -> Option<(&'static str, &str)> {
+        Some(("message", &self.message_id))
+    }
+
+    async fn run(&self, engine: &Engine) -> Result<()> {
+        attempt(engine, self).await
+    }
+
+    /// The job itself kept failing (the database, not the provider): the attempt ends
+    /// failed, with the thread flagged and an alert, like any exhausted send.
+    async fn on_exhausted(&self, engine: &Engine, tx: &mut Tx, error: &str) -> Result<()> {
+        let now = engine.clock.now();
+        tx!(tx, c => sqlx::query(
+            "update delivery set status = 'failed', error_message = $2, lease_until = null, updated_at = $3
+              where delivery_id = $1 and status in ('queued', 'sending')")
+            .bind(&self.delivery_id).bind(error).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        flag_failure(
+            engine,
+            tx,
+            self,
+            &format!("could not be sent: {error}"),
+            true,
+        )
+        .await
+    }
+
+    /// A replay is a new run of automatic attempts, from a new attempt.
+    async fn replay(&self, engine: &Engine, tx: &mut Tx) -> Result<()> {
+        retry_in(engine, tx, &self.org_id, &self.message_id)
+            .await
+            .map(|_| ())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    status: String,
+    lease_until: Option<Millis>,
+    run_attempt: i32,
+    body: String,
+    from_e164: String,
+    to_e164: String,
+    number_status: String,
+    opted_out: bool,
+}
+
+async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
+    let now = engine.clock.now();
+    let row: Option<AttemptRow> = db!(&engine.db, c => sqlx::query_as(
+        "select d.status, d.lease_until, d.run_attempt, m.body, m.from_e164, m.to_e164, n.status as number_status,
+                coalesce(o.opted_out, false) as opted_out
+           from delivery d
+           join message m on m.message_id = d.message_id
+           join thread t on t.thread_id = m.thread_id
+           join number n on n.number_id = t.number_id
+           left join opt_out o on o.org_id = m.org_id and o.phone_e164 = m.to_e164
+          where d.delivery_id = $1")
+        .bind(&job.delivery_id).fetch_optional(c).await)?;
+    let Some(row) = row else { return Ok(()) };
+    match row.status.as_str() {
+        "queued" => {}
+        // Started before and never finished: a crash mid-send. Not resent.
+        "sending" if row.lease_until.is_some_and(|l| l <= now) => {
+            return mark_uncertain(engine, &job.delivery_id).await;
+        }
+        // Done already, or in flight elsewhere: a repeated job does nothing.
+        _ => return Ok(()),
+    }
+    let refusal = if row.opted_out {
+        Some(ProviderError {
+            code: Some(21610),
+            message:
+                "the client has opted out (replied STOP); nothing is sent until they reply START"
+                    .to_owned(),
+            kind: ErrorKind::Permanent,
+        })
+    } else if row.number_status != "active" {
+        Some(ProviderError {
+            code: None,
+            message: format!(
+                "the business number is {}; texts cannot leave it",
+                row.number_status
+            ),
+            kind: ErrorKind::Permanent,
+        })
+    } else {
+        None
+    };
+    let mut tx = engine.db.begin().await?;
+    if let Some(error) = refusal {
+        failed(engine, &mut tx, job, row.run_attempt, &error).await?;
+        return tx.commit().await;
+    }
+    // Record the attempt before calling the provider: after a crash, this row is how we
+    // know a text may have gone out.
+    let lease = now + engine.settings.send_lease.as_millis() as i64;
+    let claimed = tx!(&mut tx, c => sqlx::query(
+        "update delivery set status = 'sending', lease_until = $2, updated_at = $3 where delivery_id = $1 and status = 'queued'")
+        .bind(&job.delivery_id).bind(lease).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    if claimed == 0 {
+        return Ok(());
+    }
+    let sms = OutboundSms {
+        from: row.from_e164,
+        to: row.to_e164,
+        body: row.body,
+        status_callback: engine.status_callback_url(),
+    };
+    let result = engine.provider.send(&job.org_id, &sms).await;
+    let mut tx = engine.db.begin().await?;
+    let mut follow_up = Vec::new();
+    match result {
+        Ok(sent) => {
+            let now = engine.clock.now();
+            let submit = |from: &'static str| {
+                format!("update delivery set status = 'submitted', provider_message_id = $2, lease_until = null,
+                                error_message = null, updated_at = $3
+                          where delivery_id = $1 and status = '{from}'")
+            };
+            let mut recorded = 0;
+            let mut was_uncertain = false;
+            for from in ["sending", "uncertain"] {
+                let sql = submit(from);
+                recorded = tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(&job.delivery_id).bind(&sent.provider_message_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+                if recorded > 0 {
+                    was_uncertain = from == "uncertain";
+                    break;
+                }
+            }
+            // Callbacks that arrived before we knew the provider's id apply now.
+            let early: Vec<(String, Option<i64>)> = tx!(&mut tx, c => sqlx::query_as(
+                "select status, cast(error_code as bigint) from delivery_status_event where provider_message_id = $1")
+                .bind(&sent.provider_message_id).fetch_all(c).await)?;
+            for (status, code) in early {
+                advance(
+                    engine,
+                    &mut tx,
+                    &sent.provider_message_id,
+                    &status,
+                    code,
+                    None,
+                )
+                .await?;
+            }
+            if recorded > 0 {
+                succeeded(engine, &mut tx, job, was_uncertain).await?;
+            }
+            follow_up = sent.callbacks;
+            engine.metrics.incr("outbound_submitted_total");
+            tracing::info!(org_id = %job.org_id, message_id = %job.message_id, to = %phone::redact(&sms.to), "text handed to the provider");
+        }
+        Err(error) => {
+            failed(engine, &mut tx, job, row.run_attempt, &error).await?;
+        }
+    }
+    tx.commit().await?;
+    let feed = engine.status_feed.sender();
+    for update in follow_up {
+        feed.send(update);
+    }
+    Ok(())
+}
+
+/// An attempt failed: record why, then queue the next attempt or end the run.
+async fn failed(
+    engine: &Engine,
+    tx: &mut Tx,
+    job: &SendMessage,
+    run_attempt: i32,
+    error: &ProviderError,
+) -> Result<()> {
+    let now = engine.clock.now();
+    tx!(tx, c => sqlx::query(
+        "update delivery set status = 'failed', error_code = $2, error_message = $3, lease_until = null, updated_at = $4
+          where delivery_id = $1 and status in ('queued', 'sending', 'uncertain', 'submitted', 'sent')")
+        .bind(&job.delivery_id).bind(error.code).bind(&error.message).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    engine.metrics.incr("outbound_attempt_failed_total");
+    let run_attempt = run_attempt.max(1) as u32;
+    if error.kind == ErrorKind::Transient && run_attempt < SendMessage::MAX_ATTEMPTS {
+        let next = new_attempt(
+            tx,
+            &job.org_id,
+            &job.message_id,
+            run_attempt + 1,
+            engine.provider.kind(),
+            now,
+        )
+        .await?;
+        let delay = jobs::backoff(engine.settings.retry_base, run_attempt + 1);
+        tracing::warn!(org_id = %job.org_id, message_id = %job.message_id, attempt = run_attempt, code = ?error.code, next_in_ms = delay.as_millis() as u64, "send failed; retrying");
+        let next_job = SendMessage {
+            delivery_id: next.id,
+            ..job.clone()
+        };
+        return tx.enqueue_later(&next_job, delay, None).await;
+    }
+    let reason = match error.code {
+        Some(code) => format!("{code}: {}", error.message),
+        None => error.message.clone(),
+    };
+    tracing::error!(org_id = %job.org_id, message_id = %job.message_id, attempts = run_attempt, %reason, "send failed for good");
+    dead_letters::record(engine, tx, job, run_attempt, &reason).await?;
+    flag_failure(engine, tx, job, &reason, error.kind == ErrorKind::Transient).await
+}
+
+/// The run is over and the text did not go: flag the thread, raise the critical alert.
+async fn flag_failure(
+    engine: &Engine,
+    tx: &mut Tx,
+    job: &SendMessage,
+    reason: &str,
+    exhausted: bool,
+) -> Result<()> {
+    let now = engine.clock.now();
+    tx!(tx, c => sqlx::query(
+        "update thread set has_delivery_failure = true where thread_id = (select thread_id from message where message_id = $1)")
+        .bind(&job.message_id).execute(c).await.map(|r| r.rows_affected()))?;
+    let (title, description) = if exhausted {
+        (
+            "Message Delivery Failed - Max Retries Exceeded",
+            format!(
+                "A text could not be delivered after {} attempts. Last error {reason}",
+                SendMessage::MAX_ATTEMPTS
+            ),
+        )
+    } else {
+        (
+            "Message Delivery Failed",
+            format!("The provider refused a text, and retrying will not help. Error {reason}"),
+        )
+    };
+    alerts::raise(
+        tx,
+        &job.org_id,
+        NewAlert {
+            severity: Severity::Critical,
+            kind: "delivery.failed",
+            title,
+            description: &description,
+            entity: Some(("message", &job.message_id)),
+            dedupe_key: failure_key(&job.message_id),
+        },
+        now,
+    )
+    .await?;
+    let payload = serde_json::json!({ "deliveryId": job.delivery_id, "reason": reason });
+    audit::record(
+        tx,
+        &job.org_id,
+        Actor::System,
+        "message.delivery_failed",
+        Some(("message", &job.message_id)),
+        &payload,
+        now,
+    )
+    .await?;
+    engine.metrics.add("delivery_failed", &job.org_id, 1);
+    Ok(())
+}
+
+fn failure_key(message_id: &str) -> String {
+    format!("delivery.failed:{message_id}")
+}
+
+/// An attempt reached the provider. If an earlier attempt of this message failed, the
+/// failure is over: its alert resolves and the thread's flag is recomputed.
+async fn succeeded(
+    engine: &Engine,
+    tx: &mut Tx,
+    job: &SendMessage,
+    was_uncertain: bool,
+) -> Result<()> {
+    let earlier_attempt: bool = tx!(tx, c => sqlx::query_scalar(
+        "select exists (select 1 from delivery where message_id = $1 and delivery_id <> $2)")
+        .bind(&job.message_id).bind(&job.delivery_id).fetch_one(c).await)?;
+    if !(earlier_attempt || was_uncertain) {
+        return Ok(());
+    }
+    let now = engine.clock.now();
+    for key in [failure_key(&job.message_id), uncertain_key(&job.message_id)] {
+        alerts::resolve_key(
+            tx,
+            &job.org_id,
+            &key,
+            "A later attempt reached the provider.",
+            now,
+        )
+        .await?;
+    }
+    tx!(tx, c => sqlx::query(
+        "update thread set has_delivery_failure = exists (
+             select 1 from message m join delivery d on d.message_id = m.message_id
+              where m.thread_id = thread.thread_id
+                and d.status in ('failed', 'undelivered', 'canceled', 'uncertain')
+                and d.attempt_no = (select max(d2.attempt_no) from delivery d2 where d2.message_id = m.message_id))
+          where thread_id = (select thread_id from message where message_id = $1)")
+        .bind(&job.message_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+fn uncertain_key(message_id: &str) -> String {
+    format!("delivery.uncertain:{message_id}")
+}
+
+/// Marks one attempt whose lease ran out `uncertain`, flags the thread and tells the owner.
+async fn mark_uncertain(engine: &Engine, delivery_id: &str) -> Result<()> {
+    let now = engine.clock.now();
+    let mut tx = engine.db.begin().await?;
+    let hit: Option<(String, String)> = tx!(&mut tx, c => sqlx::query_as(
+        "update delivery set status = 'uncertain', lease_until = null, updated_at = $3,
+                error_message = 'The app stopped while handing this text to the provider; it may or may not have been sent.'
+          where delivery_id = $1 and status = 'sending' and lease_until <= $2
+          returning org_id, message_id")
+        .bind(delivery_id).bind(now).bind(now).fetch_optional(c).await)?;
+    let Some((org_id, message_id)) = hit else {
+        return Ok(());
+    };
+    tx!(&mut tx, c => sqlx::query(
+        "update thread set has_delivery_failure = true where thread_id = (select thread_id from message where message_id = $1)")
+        .bind(&message_id).execute(c).await.map(|r| r.rows_affected()))?;
+    alerts::raise(&mut tx, &org_id, NewAlert {
+        severity: Severity::Warning,
+        kind: "delivery.uncertain",
+        title: "Message Delivery Uncertain",
+        description: "The app stopped while this text was being handed to the provider, so it may or may not have gone out. It was not resent. Check the conversation, then Retry it if needed.",
+        entity: Some(("message", &message_id)),
+        dedupe_key: uncertain_key(&message_id),
+    }, now).await?;
+    audit::record(
+        &mut tx,
+        &org_id,
+        Actor::System,
+        "message.delivery_uncertain",
+        Some(("message", &message_id)),
+        &serde_json::json!({ "deliveryId": delivery_id }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::warn!(%org_id, %message_id, "send outcome unknown after a restart; marked uncertain");
+    Ok(())
+}
+
+/// Marks every attempt whose lease ran out `uncertain`. The workers run this now and then.
+pub async fn sweep_uncertain(engine: &Engine) -> Result<usize> {
+    let stale: Vec<String> = db!(&engine.db, c => sqlx::query_scalar(
+        "select delivery_id from delivery where status = 'sending' and lease_until <= $1 limit 100")
+        .bind(engine.clock.now()).fetch_all(c).await)?;
+    for id in &stale {
+        mark_uncertain(engine, id).await?;
+    }
+    Ok(stale.len())
+}
+
+/// A new run of attempts for a message whose last attempt failed or is uncertain (the
+/// owner's Retry, or a dead letter's replay). Returns the new attempt.
+pub async fn retry_in(
+    engine: &Engine,
+    tx: &mut Tx,
+    org_id: &str,
+    message_id: &str,
+) -> Result<Delivery> {
+    let row: Option<(String, String)> = tx!(tx, c => sqlx::query_as(
+        "select m.direction, t.number_id from message m join thread t on t.thread_id = m.thread_id
+          where m.org_id = $1 and m.message_id = $2")
+        .bind(org_id).bind(message_id).fetch_optional(c).await)?;
+    let Some((direction, number_id)) = row else {
+        return Err(crate::Error::NotFound("message"));
+    };
+    if direction != "outbound" {
+        return Err(crate::Error::Conflict(
+            "only texts we sent can be retried".into(),
+        ));
+    }
+    let last: Option<String> = tx!(tx, c => sqlx::query_scalar(
+        "select status from delivery where message_id = $1 order by attempt_no desc limit 1")
+        .bind(message_id).fetch_optional(c).await)?;
+    if let Some(status) = last.as_deref().filter(|s| !is_failure(s)) {
+        return Err(crate::Error::Conflict(
+            format!("this text is `{status}`; only a failed or uncertain text can be retried")
+                .into(),
+        ));
+    }
+    let now = engine.clock.now();
+    let delivery = new_attempt(tx, org_id, message_id, 1, engine.provider.kind(), now).await?;
+    let job = SendMessage {
+        org_id: org_id.to_owned(),
+        message_id: message_id.to_owned(),
+        delivery_id: delivery.id.clone(),
+    };
+    schedule(engine, tx, &job, &number_id, std::time::Duration::ZERO).await?;
+    Ok(delivery)
+}
+
+/// A status callback, from Twilio's webhook or the mock provider.
+#[derive(Clone, Debug)]
+pub struct StatusUpdate {
+    pub provider_message_id: String,
+    pub status: String,
+    pub error_code: Option<i64>,
+    pub error_message: Option<String>,
+}
+
+/// Applies status callbacks in one transaction. Each (message, status) acts once; a
+/// status lower than the one recorded changes nothing; a failure reported by the carrier
+/// queues the next attempt or ends the run, like a failure reported at send time.
+pub async fn apply_statuses(engine: &Engine, updates: &[StatusUpdate]) -> Result<()> {
+    let now = engine.clock.now();
+    let mut tx = engine.db.begin().await?;
+    for u in updates {
+        let stored = tx!(&mut tx, c => sqlx::query(
+            "insert into delivery_status_event (provider_message_id, status, error_code, received_at) values ($1, $2, $3, $4)
+             on conflict do nothing")
+            .bind(&u.provider_message_id).bind(&u.status).bind(u.error_code).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        if stored == 1 {
+            advance(
+                engine,
+                &mut tx,
+                &u.provider_message_id,
+                &u.status,
+                u.error_code,
+                u.error_message.as_deref(),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    engine
+        .metrics
+        .add("status_callbacks_total", "", updates.len() as u64);
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Advanced {
+    delivery_id: String,
+    org_id: String,
+    message_id: String,
+    run_attempt: i32,
+}
+
+/// Moves the attempt with this provider id up to `status`, if that is a step forward.
+async fn advance(
+    engine: &Engine,
+    tx: &mut Tx,
+    provider_message_id: &str,
+    status: &str,
+    error_code: Option<i64>,
+    error_message: Option<&str>,
+) -> Result<()> {
+    let new_rank = rank(status);
+    if new_rank == 0 {
+        return Ok(());
+    }
+    let failure = matches!(status, "failed" | "undelivered" | "canceled");
+    let sql = format!(
+        "update delivery set status = $2, error_code = coalesce($3, error_code),
+                error_message = coalesce($4, error_message), updated_at = $5
+          where provider_message_id = $1 and ({RANK_SQL}) < $6
+          returning delivery_id, org_id, message_id, run_attempt"
+    );
+    let hit: Option<Advanced> = tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(provider_message_id).bind(status).bind(error_code).bind(error_message)
+        .bind(engine.clock.now()).bind(new_rank).fetch_optional(c).await)?;
+    let Some(hit) = hit else { return Ok(()) };
+    if failure {
+        let job = SendMessage {
+            org_id: hit.org_id,
+            message_id: hit.message_id,
+            delivery_id: hit.delivery_id,
+        };
+        let error = ProviderError::from_code(
+            error_code,
+            Some(200),
+            error_message.map_or_else(
+                || format!("the carrier reported the text {status}"),
+                str::to_owned,
+            ),
+        );
+        // `failed` only rewrites attempts still in flight; this one is already marked.
+        failed(engine, tx, &job, hit.run_attempt, &error).await?;
+    } else if status == "delivered" {
+        engine.metrics.incr("outbound_delivered_total");
+    }
+    Ok(())
+}
+
+/// Where the mock provider's status callbacks go: an in-process channel the workers
+/// drain, applying many callbacks per transaction.
+#[derive(Clone, Debug, Default)]
+pub struct StatusFeed {
+    inner: Arc<Mutex<FeedInner>>,
+    /// Callbacks sent and not yet applied.
+    pending: Arc<AtomicUsize>,
+}
+
+#[derive(Debug, Default)]
+struct FeedInner {
+    tx: Option<mpsc::UnboundedSender<StatusUpdate>>,
+    rx: Option<mpsc::UnboundedReceiver<StatusUpdate>>,
+}
+
+/// The sending end of the feed.
+#[derive(Clone, Debug)]
+pub struct FeedSender {
+    tx: mpsc::UnboundedSender<StatusUpdate>,
+    pending: Arc<AtomicUsize>,
+}
+
+impl FeedSender {
+    pub fn send(&self, update: StatusUpdate) {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        // The receiving end is gone only when the workers are stopping.
+        if self.tx.send(update).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl StatusFeed {
+    pub fn sender(&self) -> FeedSender {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = match &inner.tx {
+            Some(tx) => tx.clone(),
+            None => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                inner.tx = Some(tx.clone());
+                inner.rx = Some(rx);
+                tx
+            }
+        };
+        FeedSender {
+            tx,
+            pending: self.pending.clone(),
+        }
+    }
+
+    /// Callbacks the mock sent that are not applied yet.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    fn take_receiver(&self) -> Option<mpsc::UnboundedReceiver<StatusUpdate>> {
+        self.sender();
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .rx
+            .take()
+    }
+}
+
+/// Applies the mock provider's callbacks as they come, and marks stale sends uncertain,
+/// until `shutdown` fires. Run by the workers.
+pub async fn run_feed(engine: Engine, shutdown: tokio_util::sync::CancellationToken) {
+    let Some(mut rx) = engine.status_feed.take_receiver() else {
+        return;
+    };
+    let mut sweep = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = sweep.tick() => {
+                if let Err(e) = sweep_uncertain(&engine).await {
+                    tracing::warn!(error = %e, "could not check for uncertain sends");
+                }
+            }
+            first = rx.recv() => {
+                let Some(first) = first else { return };
+                let mut batch = vec![first];
+                while batch.len() < 500 {
+                    match rx.try_recv() {
+                        Ok(u) => batch.push(u),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(e) = apply_statuses(&engine, &batch).await {
+                    tracing::warn!(error = %e, callbacks = batch.len(), "could not apply status callbacks");
+                }
+                engine.status_feed.pending.fetch_sub(batch.len(), Ordering::SeqCst);
+            }
+        }
+    }
+}
