@@ -49,7 +49,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     db.migrate().await.context("migrating the database")?;
     let settings = config.engine_settings();
     Ok(AppState {
-        engine: Engine::new(db, clock, settings),
+        engine: Engine::new(db, clock, settings).context("setting up the provider")?,
         config: std::sync::Arc::new(config),
         templates: templates::Templates::new(),
         login_limiter: auth::LoginLimiter::default(),

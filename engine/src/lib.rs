@@ -90,7 +90,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(db: Db, clock: Clock, settings: Settings) -> Self {
+    /// Fails only when the provider's HTTP client cannot be built.
+    pub fn new(db: Db, clock: Clock, settings: Settings) -> Result<Self> {
         let status_feed = deliveries::StatusFeed::default();
         let provider = match &settings.provider {
             ProviderSettings::Mock => {
@@ -100,20 +101,19 @@ impl Engine {
                 api_base,
                 account_sid,
                 auth_token,
-            } => provider::Provider::Twilio(provider::twilio::Twilio::new(
-                api_base,
-                account_sid,
-                auth_token.clone(),
-            )),
+            } => provider::Provider::Twilio(
+                provider::twilio::Twilio::new(api_base, account_sid.as_str(), auth_token.clone())
+                    .map_err(|e| Error::Provider(e.message))?,
+            ),
         };
-        Self {
+        Ok(Self {
             db,
             clock,
             settings: Arc::new(settings),
             metrics: metrics::Metrics::default(),
             provider,
             status_feed,
-        }
+        })
     }
 
     /// The URL status callbacks should be posted to, when we know our public address.

@@ -438,6 +438,18 @@ pub struct SitterMessage {
     pub created_at: String,
 }
 
+#[derive(sqlx::FromRow)]
+struct SitterRow {
+    message_id: String,
+    direction: String,
+    kind: String,
+    body: String,
+    redacted_body: Option<String>,
+    sender_name: Option<String>,
+    status: Option<String>,
+    created_at: i64,
+}
+
 pub const OUTSIDE_WINDOW_VIEW: &str =
     "This conversation is only available during your assignment window.";
 
@@ -491,18 +503,9 @@ pub async fn sitter_messages(
     if header.window_status != "active" {
         return Err(Error::Forbidden(OUTSIDE_WINDOW_VIEW.into()));
     }
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-    )> = db!(db, c => sqlx::query_as(
-        "select m.message_id, m.direction, m.kind, m.body, m.redacted_body, u.name,
-                (select d.status from delivery d where d.message_id = m.message_id order by d.attempt_no desc limit 1),
+    let rows: Vec<SitterRow> = db!(db, c => sqlx::query_as(
+        "select m.message_id, m.direction, m.kind, m.body, m.redacted_body, u.name as sender_name,
+                (select d.status from delivery d where d.message_id = m.message_id order by d.attempt_no desc limit 1) as status,
                 m.created_at
            from message m left join app_user u on u.user_id = m.sender_user_id
           where m.org_id = $1 and m.thread_id = $2
@@ -510,18 +513,16 @@ pub async fn sitter_messages(
         .bind(&scope.org_id).bind(thread_id).fetch_all(c).await)?;
     let messages = rows
         .into_iter()
-        .map(
-            |(id, direction, kind, body, redacted, sender, status, at)| SitterMessage {
-                id,
-                direction,
-                kind,
-                redacted: redacted.is_some(),
-                body: redacted.unwrap_or(body),
-                sender_name: sender,
-                status,
-                created_at: to_rfc3339(at),
-            },
-        )
+        .map(|r| SitterMessage {
+            id: r.message_id,
+            direction: r.direction,
+            kind: r.kind,
+            redacted: r.redacted_body.is_some(),
+            body: r.redacted_body.unwrap_or(r.body),
+            sender_name: r.sender_name,
+            status: r.status,
+            created_at: to_rfc3339(r.created_at),
+        })
         .collect();
     Ok((header, messages))
 }

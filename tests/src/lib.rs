@@ -3,6 +3,8 @@
 //! `TEST_DATABASE_URL` is set, a new PostgreSQL database, and drives it over HTTP.
 
 pub mod browser;
+pub mod fake_twilio;
+pub mod twilio_openapi;
 
 use std::{net::SocketAddr, time::Duration};
 
