@@ -18,8 +18,14 @@ struct Process {
 
 /// Starts `switchboard <args>` on a free port and waits for it to say where it listens.
 fn start(database_url: &str, args: &[&str]) -> Process {
+    start_with(database_url, args, &[])
+}
+
+/// [`start`] with extra environment variables.
+fn start_with(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(args)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("SWITCHBOARD_ADDR", "127.0.0.1:0")
         .env("SWITCHBOARD_JOB_POLL_MS", "20")
@@ -227,4 +233,164 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("SWITCHBOARD_ADDR"), "{stderr}");
+}
+
+async fn login(url: &str) -> reqwest::Client {
+    let c = tests::client();
+    let res = c
+        .post(format!("{url}/api/auth/login"))
+        .json(&serde_json::json!({ "email": "owner@example.com", "password": "password123" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    c
+}
+
+async fn mock_sent(c: &reqwest::Client, url: &str, body: &str) -> usize {
+    let list: Value = c
+        .get(format!("{url}/api/dev/mock/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["body"] == body)
+        .count()
+}
+
+/// The statuses of the message's delivery attempts, oldest first.
+async fn attempts(c: &reqwest::Client, url: &str, thread: &str, message: &str) -> Vec<String> {
+    let list: Value = c
+        .get(format!("{url}/api/messages/threads/{thread}/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let m = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == message)
+        .cloned()
+        .unwrap();
+    m["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_send_cut_off_by_a_crash_is_marked_uncertain_and_never_resent() {
+    let (_dir, db, _pg) = database().await;
+    let env = [("SWITCHBOARD_SEND_LEASE_MS", "500")];
+    let first = start_with(&db, &["serve", "--demo"], &env);
+    let url = first.url.clone();
+    let c = login(&url).await;
+    let threads = owner_threads(&url).await;
+    let thread = threads
+        .iter()
+        .find(|t| t["clientName"] == "John Smith")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The carrier takes the text, then the answer is slow: the crash comes in between.
+    let res = c
+        .post(format!("{url}/api/dev/mock/config"))
+        .json(&serde_json::json!({ "latencyMs": 30000 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = "Crash test: see you at 3pm";
+    let sent: Value = c
+        .post(format!("{url}/api/messages/threads/{thread}/messages"))
+        .json(&serde_json::json!({ "body": body }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message = sent["message"]["id"].as_str().unwrap().to_owned();
+    wait_until("the carrier has the text", || async {
+        mock_sent(&c, &url, body).await == 1
+    })
+    .await;
+    drop(first); // SIGKILL: no chance to record the provider's answer
+
+    let second = start_with(&db, &["serve"], &env);
+    let url = second.url.clone();
+    let c = login(&url).await;
+    let res = c
+        .post(format!("{url}/api/dev/mock/config"))
+        .json(&serde_json::json!({ "latencyMs": 0 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    wait_until("the cut-off attempt is marked uncertain", || async {
+        attempts(&c, &url, &thread, &message).await == ["uncertain"]
+    })
+    .await;
+    assert_eq!(
+        mock_sent(&c, &url, body).await,
+        1,
+        "not resent after the restart"
+    );
+    let alerts: Value = c
+        .get(format!("{url}/api/alerts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(
+                |a| a["title"] == "Message Delivery Uncertain" && a["entityId"] == message.as_str()
+            ),
+        "{alerts}"
+    );
+
+    // Resending is the owner's decision.
+    let res = c
+        .post(format!("{url}/api/messages/{message}/retry"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    wait_until("the retry is delivered", || async {
+        attempts(&c, &url, &thread, &message).await == ["uncertain", "delivered"]
+    })
+    .await;
+    assert_eq!(mock_sent(&c, &url, body).await, 2);
+    let (code, _) = second.terminate();
+    assert_eq!(code, 0);
 }
