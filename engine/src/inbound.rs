@@ -350,8 +350,50 @@ async fn file_message(
             .metrics
             .add("owner_inbox_routed_operational", org_id, 1);
     }
+    if decision.auto_reply {
+        reply_pool_mismatch(engine, tx, org_id, number, thread_id, &event.from_e164).await?;
+    }
     tracing::info!(org_id, thread_id, from = %event.from_e164, to = %event.to_e164, reason = %decision.reason, "inbound message routed");
     Ok(())
+}
+
+/// Someone other than the pool number's client texted it: point them at the front desk,
+/// from the number they texted (unless they opted out, or there is no front desk).
+async fn reply_pool_mismatch(
+    engine: &Engine,
+    tx: &mut Tx,
+    org_id: &str,
+    number: &NumberRow,
+    thread_id: &str,
+    sender: &str,
+) -> Result<()> {
+    let front_desk: Option<String> = tx!(tx, c => sqlx::query_scalar(
+        "select n.e164 from number n
+          where n.org_id = $1 and n.class = 'front_desk' and n.status = 'active'
+            and not exists (select 1 from opt_out o where o.org_id = $1 and o.phone_e164 = $2 and o.opted_out)
+          order by n.created_at limit 1")
+        .bind(org_id).bind(sender).fetch_optional(c).await)?;
+    let Some(front_desk) = front_desk else {
+        return Ok(());
+    };
+    let body = pool_mismatch_reply(&front_desk);
+    let text = crate::outbound::Text {
+        thread_id,
+        number_id: &number.number_id,
+        from: &number.e164,
+        to: sender,
+        body: &body,
+        sender_user_id: None,
+    };
+    crate::outbound::queue(engine, tx, org_id, text).await?;
+    Ok(())
+}
+
+/// The auto-reply to a pool-number mismatch.
+pub fn pool_mismatch_reply(front_desk: &str) -> String {
+    format!(
+        "This number is no longer in use for your conversation. Please text us at {front_desk} and we'll help you right away."
+    )
 }
 
 #[derive(sqlx::FromRow)]

@@ -205,20 +205,17 @@ pub async fn send(
         },
     };
     let mut tx = engine.db.begin().await?;
-    let message_id = threads::add_message(
+    let (message_id, delivery) = queue(
+        engine,
         &mut tx,
         org_id,
-        NewMessage {
+        Text {
             thread_id,
-            direction: "outbound",
-            kind: "sms",
+            number_id: &target.number_id,
             from: &target.number_e164,
             to: &target.client_e164,
             body,
-            redacted_body: None,
             sender_user_id: author.user_id(),
-            inbound_event_id: None,
-            at: now,
         },
     )
     .await?;
@@ -250,24 +247,7 @@ pub async fn send(
         )
         .await?;
     }
-    let delivery =
-        deliveries::new_attempt(&mut tx, org_id, &message_id, 1, engine.provider.kind(), now)
-            .await?;
-    let job = SendMessage {
-        org_id: org_id.to_owned(),
-        message_id: message_id.clone(),
-        delivery_id: delivery.id.clone(),
-    };
-    deliveries::schedule(
-        engine,
-        &mut tx,
-        &job,
-        &target.number_id,
-        std::time::Duration::ZERO,
-    )
-    .await?;
     tx.commit().await?;
-    engine.metrics.add("outbound_queued", org_id, 1);
     let message = threads::Message {
         id: message_id,
         direction: "outbound".to_owned(),
@@ -284,4 +264,52 @@ pub async fn send(
         policy_violations: Vec::new(),
     };
     Ok(Queued { message, delivery })
+}
+
+/// A text to queue on a thread, already checked.
+pub struct Text<'a> {
+    pub thread_id: &'a str,
+    pub number_id: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub body: &'a str,
+    /// None for texts the system writes (auto-replies, automations).
+    pub sender_user_id: Option<&'a str>,
+}
+
+/// Writes the message, its first attempt and its paced `send_message` job, in `tx`.
+pub async fn queue(
+    engine: &Engine,
+    tx: &mut crate::Tx,
+    org_id: &str,
+    text: Text<'_>,
+) -> Result<(String, Delivery)> {
+    let now = engine.clock.now();
+    let message_id = threads::add_message(
+        tx,
+        org_id,
+        NewMessage {
+            thread_id: text.thread_id,
+            direction: "outbound",
+            kind: "sms",
+            from: text.from,
+            to: text.to,
+            body: text.body,
+            redacted_body: None,
+            sender_user_id: text.sender_user_id,
+            inbound_event_id: None,
+            at: now,
+        },
+    )
+    .await?;
+    let delivery =
+        deliveries::new_attempt(tx, org_id, &message_id, 1, engine.provider.kind(), now).await?;
+    let job = SendMessage {
+        org_id: org_id.to_owned(),
+        message_id: message_id.clone(),
+        delivery_id: delivery.id.clone(),
+    };
+    deliveries::schedule(engine, tx, &job, text.number_id, std::time::Duration::ZERO).await?;
+    engine.metrics.add("outbound_queued", org_id, 1);
+    Ok((message_id, delivery))
 }

@@ -221,6 +221,16 @@ async fn a_stranger_on_a_lent_pool_number_is_a_pool_mismatch() {
     .await;
     assert_eq!(d["routingReason"], "Pool number mismatch");
     assert_eq!(d["operational"], true);
+    // The stranger is told, from the number they texted, where to reach the business.
+    app.drain().await;
+    let sent: Value = get_json(&owner, &app.url("/api/dev/mock/messages"), StatusCode::OK).await;
+    let reply = &sent["messages"][0];
+    assert_eq!(reply["to"], "+15550009911");
+    assert_eq!(reply["from"], demo::LENT_POOL_NUMBER);
+    assert!(
+        reply["body"].as_str().unwrap().contains(demo::FRONT_DESK),
+        "{reply}"
+    );
     // The client the pool number is lent to gets ordinary routing.
     let (_, d) = route(
         &app,
@@ -232,6 +242,13 @@ async fn a_stranger_on_a_lent_pool_number_is_a_pool_mismatch() {
     )
     .await;
     assert_eq!(d["routingReason"], "No active assignment window");
+    app.drain().await;
+    let sent: Value = get_json(&owner, &app.url("/api/dev/mock/messages"), StatusCode::OK).await;
+    assert_eq!(
+        sent["messages"].as_array().unwrap().len(),
+        1,
+        "no auto-reply to the client"
+    );
 }
 
 fn in_hours(app: &TestApp, hours: i64) -> String {
