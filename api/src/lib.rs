@@ -6,6 +6,7 @@
 //! otherwise) until the shutdown token fires, so tests run the real thing on port 0.
 
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -41,12 +41,24 @@ enum Command {
     /// Send N signed inbound webhooks to a running server and report acknowledged
     /// requests/s, ack latency and routed messages/s end to end.
     Loadtest(api::loadtest::LoadtestArgs),
+    /// Measure outbound throughput in-process on a fresh database: texts queued, then
+    /// sent through the job, the mock provider and its status callbacks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchKind,
+    },
     /// Load data into the database and exit.
     Seed {
         /// The demo org of the seeds (idempotent).
         #[arg(long, required = true)]
         demo: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchKind {
+    /// End-to-end outbound texts per second.
+    Outbound(api::bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -57,6 +69,19 @@ async fn main() {
             Ok(report) => println!("{report}"),
             Err(e) => {
                 eprintln!("switchboard loadtest: {e:#}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    if let Command::Bench {
+        what: BenchKind::Outbound(args),
+    } = cli.command
+    {
+        match api::bench::outbound(args).await {
+            Ok(report) => println!("{report}"),
+            Err(e) => {
+                eprintln!("switchboard bench: {e:#}");
                 std::process::exit(1);
             }
         }
@@ -94,7 +119,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Seed { .. } => seed_demo(&state).await,
         // Handled before any database is opened.
-        Command::Loadtest(_) => Ok(()),
+        Command::Loadtest(_) | Command::Bench { .. } => Ok(()),
         Command::Worker => {
             tracing::info!(database = state.engine.db.kind(), "job workers running");
             api::run_workers(state, shutdown).await

@@ -757,3 +757,11 @@ pub async fn run_feed(engine: Engine, shutdown: tokio_util::sync::CancellationTo
         }
     }
 }
+
+/// How many of an org's attempts are in `status`.
+pub async fn count(db: &Db, org_id: &str, status: &str) -> Result<i64> {
+    Ok(
+        db!(db, c => sqlx::query_scalar("select count(*) from delivery where org_id = $1 and status = $2")
+        .bind(org_id).bind(status).fetch_one(c).await)?,
+    )
+}
