@@ -25,6 +25,7 @@ pub mod overrides;
 pub mod phone;
 pub mod provider;
 pub mod routing;
+pub mod segments;
 pub mod signature;
 pub mod store;
 pub mod threads;
