@@ -2,9 +2,10 @@
 //! durable jobs and the SQL store behind them, for SQLite and PostgreSQL alike.
 //!
 //! Nothing here knows HTTP (that is `api`), and owner-programmable logic lives in
-//! `automations`. Pure rules (phone redaction, E.164 checks, later routing and policy)
-//! are plain functions over plain values with their tests beside them; everything that
-//! touches the database goes through [`store::Db`] and [`store::Tx`].
+//! `automations`. Pure rules (phone redaction, E.164 checks, routing, the anti-poaching
+//! policy, SMS segment counting) are plain functions over plain values with their tests
+//! beside them; everything that touches the database goes through [`store::Db`] and
+//! [`store::Tx`].
 
 pub mod accounts;
 pub mod alerts;
@@ -28,6 +29,7 @@ pub mod phone;
 pub mod policy;
 pub mod provider;
 pub mod routing;
+pub mod segments;
 pub mod signature;
 pub mod store;
 pub mod threads;
