@@ -205,6 +205,7 @@ impl Job for SendMessage {
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
     status: String,
+    attempt_no: i32,
     lease_until: Option<Millis>,
     run_attempt: i32,
     body: String,
@@ -217,7 +218,7 @@ struct AttemptRow {
 async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
     let now = engine.clock.now();
     let row: Option<AttemptRow> = db!(&engine.db, c => sqlx::query_as(
-        "select d.status, d.lease_until, d.run_attempt, m.body, m.from_e164, m.to_e164, n.status as number_status,
+        "select d.status, d.attempt_no, d.lease_until, d.run_attempt, m.body, m.from_e164, m.to_e164, n.status as number_status,
                 coalesce(o.opted_out, false) as opted_out
            from delivery d
            join message m on m.message_id = d.message_id
@@ -256,18 +257,19 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
     } else {
         None
     };
-    let mut tx = engine.db.begin().await?;
     if let Some(error) = refusal {
+        let mut tx = engine.db.begin().await?;
         failed(engine, &mut tx, job, row.run_attempt, &error).await?;
         return tx.commit().await;
     }
     // Record the attempt before calling the provider: after a crash, this row is how we
-    // know a text may have gone out.
+    // know a text may have gone out. (One statement: its own transaction.)
     let lease = now + engine.settings.send_lease.as_millis() as i64;
-    let claimed = tx!(&mut tx, c => sqlx::query(
+    let turn = engine.db.write_turn().await;
+    let claimed = db!(&engine.db, c => sqlx::query(
         "update delivery set status = 'sending', lease_until = $2, updated_at = $3 where delivery_id = $1 and status = 'queued'")
         .bind(&job.delivery_id).bind(lease).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    tx.commit().await?;
+    drop(turn);
     if claimed == 0 {
         return Ok(());
     }
@@ -299,7 +301,8 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
                     break;
                 }
             }
-            // Callbacks that arrived before we knew the provider's id apply now.
+            // Callbacks that arrived before we knew the provider's id apply now (Twilio's;
+            // the mock's come after).
             let early: Vec<(String, Option<i64>)> = tx!(&mut tx, c => sqlx::query_as(
                 "select status, cast(error_code as bigint) from delivery_status_event where provider_message_id = $1")
                 .bind(&sent.provider_message_id).fetch_all(c).await)?;
@@ -314,8 +317,8 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
                 )
                 .await?;
             }
-            if recorded > 0 {
-                succeeded(engine, &mut tx, job, was_uncertain).await?;
+            if recorded > 0 && (row.attempt_no > 1 || was_uncertain) {
+                succeeded(engine, &mut tx, job).await?;
             }
             follow_up = sent.callbacks;
             engine.metrics.incr("outbound_submitted_total");
@@ -434,20 +437,9 @@ fn failure_key(message_id: &str) -> String {
     format!("delivery.failed:{message_id}")
 }
 
-/// An attempt reached the provider. If an earlier attempt of this message failed, the
-/// failure is over: its alert resolves and the thread's flag is recomputed.
-async fn succeeded(
-    engine: &Engine,
-    tx: &mut Tx,
-    job: &SendMessage,
-    was_uncertain: bool,
-) -> Result<()> {
-    let earlier_attempt: bool = tx!(tx, c => sqlx::query_scalar(
-        "select exists (select 1 from delivery where message_id = $1 and delivery_id <> $2)")
-        .bind(&job.message_id).bind(&job.delivery_id).fetch_one(c).await)?;
-    if !(earlier_attempt || was_uncertain) {
-        return Ok(());
-    }
+/// An attempt that followed a failed or uncertain one reached the provider: the failure
+/// is over, its alert resolves and the thread's flag is recomputed.
+async fn succeeded(engine: &Engine, tx: &mut Tx, job: &SendMessage) -> Result<()> {
     let now = engine.clock.now();
     for key in [failure_key(&job.message_id), uncertain_key(&job.message_id)] {
         alerts::resolve_key(

@@ -160,6 +160,16 @@ impl Db {
         })
     }
 
+    /// Waits for this process's turn to write, for a single-statement write on the pool
+    /// (no `begin`/`commit` round trips): hold the guard while the statement runs. On
+    /// PostgreSQL there is nothing to wait for.
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self {
+            Self::Sqlite(_, gate) => Some(gate.0.clone().lock_owned().await),
+            Self::Postgres(_) => None,
+        }
+    }
+
     pub async fn ping(&self) -> Result<()> {
         db!(self, c => sqlx::query("select 1").execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
