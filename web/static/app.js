@@ -128,8 +128,6 @@
     });
   }
 
-  window.Switchboard = { segments };
-
   document.addEventListener("DOMContentLoaded", () => {
     // Before anything changes the DOM: polling compares against the server's HTML.
     startPolling();
