@@ -311,6 +311,10 @@ async fn the_sitter_reads_a_conversation_in_its_window_and_never_sees_the_client
         .await
         .unwrap();
     assert_eq!(location(&res), "/dashboard");
+    // The owner reads the client's text as written, flagged.
+    let (_, page) = get_page(&owner_page, &app.url(&format!("/inbox?thread={emily}"))).await;
+    assert!(page.contains("My cell is 555-222-3333"));
+    assert!(page.contains("Contact info: phone"), "{page}");
 }
 
 #[tokio::test]
