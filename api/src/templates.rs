@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 8] = [
+const PAGES: [(&str, &str); 14] = [
     (
         "routing.html",
         include_str!("../../web/templates/routing.html"),
@@ -18,7 +18,12 @@ const PAGES: [(&str, &str); 8] = [
         include_str!("../../web/templates/alerts.html"),
     ),
     ("audit.html", include_str!("../../web/templates/audit.html")),
+    (
+        "audit_violations.html",
+        include_str!("../../web/templates/audit_violations.html"),
+    ),
     ("base.html", include_str!("../../web/templates/base.html")),
+    ("parts.html", include_str!("../../web/templates/parts.html")),
     ("login.html", include_str!("../../web/templates/login.html")),
     (
         "dashboard.html",
@@ -29,6 +34,16 @@ const PAGES: [(&str, &str); 8] = [
         "sitter_inbox.html",
         include_str!("../../web/templates/sitter_inbox.html"),
     ),
+    (
+        "sitter_thread.html",
+        include_str!("../../web/templates/sitter_thread.html"),
+    ),
+    ("ops.html", include_str!("../../web/templates/ops.html")),
+    (
+        "ops_health.html",
+        include_str!("../../web/templates/ops_health.html"),
+    ),
+    ("setup.html", include_str!("../../web/templates/setup.html")),
 ];
 
 pub const APP_CSS: &str = include_str!("../../web/static/app.css");
@@ -82,7 +97,8 @@ pub fn layout(
     }
 }
 
-/// Renders a page for a logged-in caller: the layout (who, CSRF, where) merged with `ctx`.
+/// Renders a page for a logged-in caller: the layout (who, CSRF, where) merged with `ctx`,
+/// whose values win (a page passes `flash` to say what its form did).
 pub async fn page(
     state: &crate::AppState,
     caller: &engine::accounts::Caller,
@@ -95,6 +111,7 @@ pub async fn page(
     let user = engine::accounts::user(&state.engine.db, &caller.org_id, user_id).await?;
     state.templates.render(
         template,
-        context! { ..layout(Some(&user), caller.session_id.as_deref(), nav, page), ..ctx },
+        // The first source of a key wins.
+        context! { ..ctx, ..layout(Some(&user), caller.session_id.as_deref(), nav, page) },
     )
 }

@@ -182,6 +182,95 @@ impl Browser {
             .to_owned()
     }
 
+    /// Types `text` at the end of the field's value, as keystrokes.
+    pub async fn type_keys(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    /// A field's current value (its `value` property).
+    pub async fn value(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.call("GET", &format!("/element/{id}/property/value"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub async fn is_enabled(&self, css: &str) -> bool {
+        let id = self.find(css).await;
+        self.call("GET", &format!("/element/{id}/enabled"), None)
+            .await
+            .as_bool()
+            .unwrap_or(false)
+    }
+
+    /// Runs `script` in the page (its `arguments` are `args`) and returns its result.
+    pub async fn execute(&self, script: &str, args: Value) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    async fn try_execute(&self, script: &str, args: Value) -> Option<Value> {
+        let res = self
+            .http
+            .post(format!("{}/execute/sync", self.base))
+            .json(&json!({ "script": script, "args": args }))
+            .send()
+            .await
+            .ok()?;
+        if !res.status().is_success() {
+            return None;
+        }
+        let v: Value = res.json().await.ok()?;
+        Some(v["value"].clone())
+    }
+
+    /// Waits up to 20 s for an element matching `css` whose text contains `needle`, and
+    /// returns that text. Background jobs and the page's polling take their time: this
+    /// watches the page instead of sleeping.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let mut last = String::new();
+        while tokio::time::Instant::now() < deadline {
+            // Mid-navigation a script can fail: that is one more try, not an error.
+            let found = self
+                .try_execute(
+                    "return Array.from(document.querySelectorAll(arguments[0]), (e) => e.innerText);",
+                    json!([css]),
+                )
+                .await
+                .unwrap_or_default();
+            let texts: Vec<String> = found
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(t) = texts.iter().find(|t| t.contains(needle)) {
+                return t.clone();
+            }
+            last = texts.join(" | ");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no {css} with {needle:?} on {} (last seen: {last:?})",
+            self.current_url().await
+        );
+    }
+
     /// Waits up to 10 s for the URL's path to become `path`.
     pub async fn wait_for_path(&self, path: &str) {
         for _ in 0..200 {

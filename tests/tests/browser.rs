@@ -1,5 +1,9 @@
-//! Logging in through a real browser (headless Chromium), as an owner and as a sitter.
+//! The pages in a real browser (headless Chromium): logging in as an owner and as a
+//! sitter, and the seeds' demo steps 5 (a sitter's text with a phone number is blocked,
+//! the owner reviews it) and 6 (a text fails three times, alerts, and is replayed from
+//! the dead letter queue), and the composer's live segment count.
 
+use serde_json::json;
 use tests::{TestApp, browser::Browser, demo};
 
 #[tokio::test]
@@ -86,4 +90,318 @@ async fn a_wrong_password_shows_a_message_on_the_login_page() {
         browser.text("[role=alert]").await,
         "Wrong email or password."
     );
+}
+
+/// Logs in through the form and waits for the role's home page.
+async fn log_in(browser: &Browser, app: &TestApp, email: &str, password: &str, home: &str) {
+    browser.goto(&app.url("/login")).await;
+    browser.fill("input[name=email]", email).await;
+    browser.fill("input[name=password]", password).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_path(home).await;
+}
+
+async fn thread_id(app: &TestApp, name: &str, number: &str) -> String {
+    let owner = app.owner().await;
+    tests::thread_on(app, &owner, name, number).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn screenshot_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("SCREENSHOT_DIR").map(std::path::PathBuf::from)
+}
+
+#[tokio::test]
+async fn a_sitter_passing_a_phone_number_is_blocked_and_the_owner_resolves_it() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let emily = thread_id(&app, "Emily Davis", demo::SARAH_NUMBER).await;
+
+    log_in(
+        &browser,
+        &app,
+        demo::SITTER_EMAIL,
+        demo::SITTER_PASSWORD,
+        "/sitter/inbox",
+    )
+    .await;
+    browser
+        .click(&format!("a[href='/sitter/threads/{emily}']"))
+        .await;
+    browser
+        .wait_for_path(&format!("/sitter/threads/{emily}"))
+        .await;
+    let header = browser.text("[data-testid=window]").await;
+    assert!(header.contains("Active Window:"), "{header}");
+    browser
+        .fill("textarea[name=body]", "Call me at 555-123-4567")
+        .await;
+    browser
+        .wait_for_text(
+            "[data-testid=segment-count]",
+            "23 characters · 1 segment · GSM-7",
+        )
+        .await;
+    browser.click(".composer button[type=submit]").await;
+    browser
+        .wait_for_text(
+            "[data-testid=composer-error]",
+            "This message wasn't sent because it includes contact info. Please keep communication in the system.",
+        )
+        .await;
+    assert_eq!(
+        browser.value("textarea[name=body]").await,
+        "Call me at 555-123-4567",
+        "the typed text is kept"
+    );
+    let html = browser
+        .execute("return document.documentElement.outerHTML;", json!([]))
+        .await;
+    assert!(
+        !html.as_str().unwrap().contains("+15550100002"),
+        "never the client's number"
+    );
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("sitter-blocked.png")).await;
+        browser.resize(390, 844).await;
+        browser
+            .screenshot(&dir.join("sitter-blocked-phone.png"))
+            .await;
+        browser.resize(1200, 900).await;
+    }
+    browser.click(".logout button").await;
+    browser.wait_for_path("/login").await;
+
+    log_in(
+        &browser,
+        &app,
+        demo::OWNER_EMAIL,
+        demo::OWNER_PASSWORD,
+        "/dashboard",
+    )
+    .await;
+    browser.goto(&app.url("/audit")).await;
+    browser.click("a[href='/audit/violations']").await;
+    browser.wait_for_path("/audit/violations").await;
+    let row = browser
+        .wait_for_text("[data-testid=violation]", "Call me at 555-123-4567")
+        .await;
+    for cell in ["phone", "blocked", "open", "Sarah Johnson", "Emily Davis"] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("policy-violations.png")).await;
+    }
+    browser
+        .fill(
+            "[data-testid=violation] input[name=reason]",
+            "Talked to Sarah",
+        )
+        .await;
+    browser
+        .click("[data-testid=violation] button[value=resolve]")
+        .await;
+    browser
+        .wait_for_text(".flash", "The violation is resolved.")
+        .await;
+    let row = browser
+        .wait_for_text("[data-testid=violation]", "Talked to Sarah")
+        .await;
+    assert!(row.contains("resolved"), "{row}");
+}
+
+#[tokio::test]
+async fn a_text_that_fails_three_times_alerts_and_is_replayed_from_the_dead_letter_queue() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let john = thread_id(&app, "John Smith", demo::FRONT_DESK).await;
+    log_in(
+        &browser,
+        &app,
+        demo::OWNER_EMAIL,
+        demo::OWNER_PASSWORD,
+        "/dashboard",
+    )
+    .await;
+
+    // The mock fails the next three sends.
+    browser.click("a[href='/setup']").await;
+    browser.wait_for_path("/setup").await;
+    browser.fill("input[name=fail_next]", "3").await;
+    browser.fill("input[name=error_code]", "30008").await;
+    browser
+        .click("[data-testid=mock-config] button[type=submit]")
+        .await;
+    browser.wait_for_text(".flash", "Saved.").await;
+    assert_eq!(browser.value("input[name=fail_next]").await, "3");
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("setup.png")).await;
+    }
+
+    browser
+        .goto(&app.url(&format!("/inbox?thread={john}")))
+        .await;
+    browser
+        .fill("textarea[name=body]", "Reminder: walk at 3pm")
+        .await;
+    browser.click(".composer button.primary").await;
+    let last = ".messages li:last-child";
+    browser
+        .wait_for_text(&format!("{last} p"), "Reminder: walk at 3pm")
+        .await;
+    let status = browser
+        .wait_for_text(
+            &format!("{last} [data-testid=delivery]"),
+            "Failed · 3 attempts",
+        )
+        .await;
+    assert_eq!(status, "Failed · 3 attempts");
+    browser
+        .click(&format!("{last} [data-testid=delivery]"))
+        .await;
+    let attempts = browser
+        .wait_for_text(&format!("{last} .attempts"), "Attempt 3")
+        .await;
+    assert_eq!(
+        attempts.matches("error 30008: Unknown error").count(),
+        3,
+        "{attempts}"
+    );
+    assert!(browser.is_enabled(&format!("{last} .retry button")).await);
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("inbox-failed.png")).await;
+        browser.resize(390, 844).await;
+        browser
+            .screenshot(&dir.join("inbox-failed-phone.png"))
+            .await;
+        browser.resize(1200, 900).await;
+    }
+
+    browser.click("a[href='/alerts']").await;
+    let alert = browser
+        .wait_for_text(
+            "[data-testid=alert]",
+            "Message Delivery Failed - Max Retries Exceeded",
+        )
+        .await;
+    assert!(alert.contains("critical"), "{alert}");
+
+    browser.click("a[href='/ops']").await;
+    browser.wait_for_path("/ops").await;
+    let letter = browser
+        .wait_for_text("[data-testid=dead-letter]", "message-retry")
+        .await;
+    for cell in [
+        "retry-message",
+        "30008: Unknown error",
+        "3",
+        "Open the message",
+    ] {
+        assert!(letter.contains(cell), "{cell} in {letter}");
+    }
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("ops-dead-letters.png")).await;
+    }
+    browser
+        .fill(
+            "[data-testid=dead-letter] input[name=reason]",
+            "Manual retry after fixing provider issue",
+        )
+        .await;
+    browser
+        .click("[data-testid=dead-letter] button[type=submit]")
+        .await;
+    browser
+        .wait_for_text(".flash", "Replayed: the job is queued again.")
+        .await;
+
+    // The entity link opens the conversation; the replay goes through.
+    browser.goto(&app.url("/ops?status=all")).await;
+    browser.click("[data-testid=entity-link]").await;
+    browser.wait_for_path("/inbox").await;
+    let status = browser
+        .wait_for_text(&format!("{last} [data-testid=delivery]"), "Delivered")
+        .await;
+    assert_eq!(status, "Delivered · 4 attempts");
+    if let Some(dir) = screenshot_dir() {
+        browser.goto(&app.url("/ops/health")).await;
+        browser.screenshot(&dir.join("ops-health.png")).await;
+    }
+    browser.goto(&app.url("/alerts?status=resolved")).await;
+    browser
+        .wait_for_text(
+            "[data-testid=alert]",
+            "Message Delivery Failed - Max Retries Exceeded",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn the_composer_counts_characters_and_segments_while_typing() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let john = thread_id(&app, "John Smith", demo::FRONT_DESK).await;
+    log_in(
+        &browser,
+        &app,
+        demo::OWNER_EMAIL,
+        demo::OWNER_PASSWORD,
+        "/dashboard",
+    )
+    .await;
+    browser
+        .goto(&app.url(&format!("/inbox?thread={john}")))
+        .await;
+    let count = "[data-testid=segment-count]";
+    browser
+        .wait_for_text(count, "0 characters · 0 segments · GSM-7")
+        .await;
+
+    browser.fill("textarea[name=body]", &"a".repeat(160)).await;
+    browser
+        .wait_for_text(count, "160 characters · 1 segment · GSM-7")
+        .await;
+    browser.type_keys("textarea[name=body]", "a").await;
+    browser
+        .wait_for_text(count, "161 characters · 2 segments · GSM-7")
+        .await;
+    // Split texts carry 153 characters a part.
+    browser.fill("textarea[name=body]", &"a".repeat(306)).await;
+    browser
+        .wait_for_text(count, "306 characters · 2 segments · GSM-7")
+        .await;
+    browser.type_keys("textarea[name=body]", "a").await;
+    browser
+        .wait_for_text(count, "307 characters · 3 segments · GSM-7")
+        .await;
+    browser.fill("textarea[name=body]", &"a".repeat(161)).await;
+    // One character outside GSM-7 makes the whole text UCS-2: 162 units, 67 a part.
+    browser.type_keys("textarea[name=body]", "☺").await;
+    browser
+        .wait_for_text(count, "162 characters · 3 segments · Unicode (UCS-2)")
+        .await;
+    // The extension characters take two.
+    browser.fill("textarea[name=body]", "{€}").await;
+    browser
+        .wait_for_text(count, "6 characters · 1 segment · GSM-7")
+        .await;
+    // An emoji is two UTF-16 units (set by script: chromedriver types only the BMP).
+    let set = "const t = document.querySelector('textarea[name=body]');
+               t.value = arguments[0]; t.dispatchEvent(new Event('input'));";
+    browser.execute(set, json!(["🐶".repeat(35)])).await;
+    browser
+        .wait_for_text(count, "70 characters · 1 segment · Unicode (UCS-2)")
+        .await;
+    browser.execute(set, json!(["🐶".repeat(36)])).await;
+    browser
+        .wait_for_text(count, "72 characters · 2 segments · Unicode (UCS-2)")
+        .await;
 }

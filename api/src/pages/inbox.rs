@@ -3,11 +3,11 @@
 use axum::{
     Router,
     extract::{Path, State},
-    response::{IntoResponse, Redirect},
+    response::{Html, IntoResponse, Redirect},
     routing::{get, post},
 };
 use engine::{
-    accounts,
+    accounts::{self, Caller, OwnerScope},
     clock::HOUR,
     overrides,
     threads::{self, ThreadFilter},
@@ -15,6 +15,7 @@ use engine::{
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
+use super::composer::Composer;
 use crate::{
     auth::{OwnerPage, check_csrf},
     error::ApiResult,
@@ -30,19 +31,31 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/{id}/override/clear", post(unpin))
 }
 
-#[derive(Deserialize)]
-struct InboxQuery {
-    filter: Option<String>,
-    q: Option<String>,
-    thread: Option<String>,
-    cursor: Option<String>,
+#[derive(Default, Deserialize)]
+pub(super) struct InboxQuery {
+    pub filter: Option<String>,
+    pub q: Option<String>,
+    pub thread: Option<String>,
+    pub cursor: Option<String>,
+    pub done: Option<String>,
 }
 
 async fn show(
     State(state): State<AppState>,
     OwnerPage(caller, scope): OwnerPage,
     Query(q): Query<InboxQuery>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Html<String>> {
+    render(&state, &caller, &scope, q, Composer::default()).await
+}
+
+/// The inbox with its open conversation, the composer as `composer` says.
+pub(super) async fn render(
+    state: &AppState,
+    caller: &Caller,
+    scope: &OwnerScope,
+    q: InboxQuery,
+    composer: Composer,
+) -> ApiResult<Html<String>> {
     let db = &state.engine.db;
     let now = state.engine.clock.now();
     let filter_name = q
@@ -62,16 +75,16 @@ async fn show(
     // Open the thread first: that marks it read, and the list below should show it so.
     let (selected, messages) = match q.thread.as_deref() {
         Some(id) => {
-            let messages = threads::messages(db, &scope, id).await?;
-            (threads::summary(db, &scope, id, now).await?, messages)
+            let messages = threads::messages(db, scope, id).await?;
+            (threads::summary(db, scope, id, now).await?, messages)
         }
         None => (None, Vec::new()),
     };
-    let page = threads::list(db, &scope, &filter, now).await?;
+    let page = threads::list(db, scope, &filter, now).await?;
     let sitters = accounts::sitters(db, &scope.org_id).await?;
     templates::page(
-        &state,
-        &caller,
+        state,
+        caller,
         "inbox.html",
         "messaging",
         "inbox",
@@ -83,6 +96,8 @@ async fn show(
             selected => Serde(selected),
             messages => Serde(messages),
             sitters => Serde(sitters),
+            composer => Serde(composer),
+            flash => super::flash(q.done.as_deref()),
         },
     )
     .await
@@ -120,7 +135,7 @@ async fn pin(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/inbox?thread={id}")))
+    Ok(Redirect::to(&super::thread_url(&id)))
 }
 
 #[derive(Deserialize)]
@@ -138,5 +153,5 @@ async fn unpin(
     let mut tx = state.engine.db.begin().await?;
     overrides::clear(&mut tx, &scope, &id, state.engine.clock.now()).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/inbox?thread={id}")))
+    Ok(Redirect::to(&super::thread_url(&id)))
 }

@@ -1,16 +1,22 @@
-//! Server-rendered pages: forms POST and answer 303; a little JS polls lists.
+//! Server-rendered pages: forms POST and answer 303; a little JS polls lists and counts
+//! SMS segments.
 
 mod alerts;
 mod audit;
+mod composer;
 mod dashboard;
 mod inbox;
+mod messages;
+mod ops;
 mod routing;
 mod session;
+mod setup;
 mod sitter;
+mod violations;
 
 use axum::{
     Router,
-    http::header,
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect},
     routing::get,
 };
@@ -43,11 +49,103 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(dashboard::router())
         .merge(inbox::router())
+        .merge(messages::router())
+        .merge(ops::router())
         .merge(routing::router())
+        .merge(setup::router())
         .merge(sitter::router())
+        .merge(violations::router())
 }
 
 /// Everyone starts at their own home page.
 async fn root(PageUser(caller): PageUser) -> impl IntoResponse {
     Redirect::to(crate::auth::home(caller.role))
+}
+
+/// What a page says once a form has done its work. The redirect carries a code
+/// (`?done=replayed`), never the words, so a link cannot put text on our pages.
+fn flash(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "retried" => "Retrying: a new attempt is queued.",
+        "resolved" => "The violation is resolved.",
+        "overridden" => "The violation is overridden.",
+        "replayed" => "Replayed: the job is queued again.",
+        "discarded" => "Discarded: the job will not run again.",
+        "saved" => "Saved.",
+        _ => return None,
+    })
+}
+
+/// `/inbox?thread=…`, with the id encoded: ids come from paths and forms.
+fn thread_url(thread_id: &str) -> String {
+    let query = serde_urlencoded::to_string([("thread", thread_id)]).unwrap_or_default();
+    format!("/inbox?{query}")
+}
+
+/// A form's failure the person can fix (a missing reason, something already done), as
+/// the status and the words to show on the page again; anything else stays an error.
+fn fixable(e: engine::Error) -> Result<(StatusCode, String), engine::Error> {
+    use engine::Error;
+    match e {
+        Error::Invalid { field, reason } => {
+            let what = match field {
+                "body" => "The text",
+                "reason" => "A reason",
+                "failNext" => "Fail next",
+                "errorCode" => "Error code",
+                "latencyMs" => "Latency",
+                other => other,
+            };
+            Ok((StatusCode::BAD_REQUEST, format!("{what} {reason}.")))
+        }
+        Error::Conflict(m) => Ok((StatusCode::CONFLICT, capitalized(&m))),
+        Error::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m.into_owned())),
+        other => Err(other),
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect::<String>()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flash_knows_only_its_own_codes() {
+        assert_eq!(
+            flash(Some("replayed")),
+            Some("Replayed: the job is queued again.")
+        );
+        assert_eq!(flash(Some("<script>")), None);
+        assert_eq!(flash(None), None);
+    }
+
+    #[test]
+    fn thread_urls_encode_the_id() {
+        assert_eq!(thread_url("0193-ab"), "/inbox?thread=0193-ab");
+        assert_eq!(thread_url("a&b\nc"), "/inbox?thread=a%26b%0Ac");
+    }
+
+    #[test]
+    fn fixable_errors_read_as_sentences() {
+        let (status, text) = fixable(engine::Error::invalid("reason", "is required")).unwrap();
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::BAD_REQUEST, "A reason is required.")
+        );
+        let (status, text) = fixable(engine::Error::Conflict(
+            "the dead letter is already replayed".into(),
+        ))
+        .unwrap();
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::CONFLICT, "The dead letter is already replayed")
+        );
+        assert!(fixable(engine::Error::Internal("boom".into())).is_err());
+    }
 }
