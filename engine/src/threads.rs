@@ -526,3 +526,11 @@ pub async fn sitter_messages(
         .collect();
     Ok((header, messages))
 }
+
+/// The thread a message of the org is in.
+pub async fn of_message(db: &Db, scope: &OwnerScope, message_id: &str) -> Result<String> {
+    let thread: Option<String> = db!(db, c => sqlx::query_scalar(
+        "select thread_id from message where org_id = $1 and message_id = $2")
+        .bind(&scope.org_id).bind(message_id).fetch_optional(c).await)?;
+    thread.ok_or(Error::NotFound("message"))
+}

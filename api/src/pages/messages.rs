@@ -8,9 +8,8 @@ use axum::{
     routing::{get, post},
 };
 use engine::{
-    deliveries,
     outbound::{self, Author},
-    threads::{self, ThreadFilter},
+    threads,
 };
 use serde::Deserialize;
 
@@ -119,31 +118,15 @@ async fn retry(
 }
 
 /// Opens the conversation a text is in (dead letters and alerts name the message).
-///
-/// The engine has no lookup from a message to its thread yet, so this looks through the
-/// threads with a failed delivery (where such a text almost always is), then the most
-/// recent ones, reading only their delivery rows.
 async fn open(
     State(state): State<AppState>,
     OwnerPage(_, scope): OwnerPage,
     Path(id): Path<String>,
 ) -> ApiResult<Redirect> {
-    let db = &state.engine.db;
-    let now = state.engine.clock.now();
-    for failures in [true, false] {
-        let filter = ThreadFilter {
-            failures,
-            limit: 100,
-            ..ThreadFilter::default()
-        };
-        for t in threads::list(db, &scope, &filter, now).await?.threads {
-            let attempts = deliveries::for_thread(db, &scope.org_id, &t.id).await?;
-            // The fragment is the stored id, not the one from the path.
-            if let Some(d) = attempts.iter().find(|d| d.message_id == id) {
-                let to = format!("{}#message-{}", thread_url(&t.id), d.message_id);
-                return Ok(Redirect::to(&to));
-            }
-        }
-    }
-    Err(engine::Error::NotFound("message").into())
+    let thread = threads::of_message(&state.engine.db, &scope, &id).await?;
+    // The fragment is the id as stored, not as typed in the path.
+    Ok(Redirect::to(&format!(
+        "{}#message-{id}",
+        thread_url(&thread)
+    )))
 }
