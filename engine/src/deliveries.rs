@@ -280,57 +280,65 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
         status_callback: engine.status_callback_url(),
     };
     let result = engine.provider.send(&job.org_id, &sms).await;
-    let mut tx = engine.db.begin().await?;
-    let mut follow_up = Vec::new();
-    match result {
-        Ok(sent) => {
-            let now = engine.clock.now();
-            let submit = |from: &'static str| {
-                format!("update delivery set status = 'submitted', provider_message_id = $2, lease_until = null,
-                                error_message = null, updated_at = $3
-                          where delivery_id = $1 and status = '{from}'")
-            };
-            let mut recorded = 0;
-            let mut was_uncertain = false;
-            for from in ["sending", "uncertain"] {
-                let sql = submit(from);
-                recorded = tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                    .bind(&job.delivery_id).bind(&sent.provider_message_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-                if recorded > 0 {
-                    was_uncertain = from == "uncertain";
-                    break;
-                }
-            }
-            // Callbacks that arrived before we knew the provider's id apply now (Twilio's;
-            // the mock's come after).
-            let early: Vec<(String, Option<i64>)> = tx!(&mut tx, c => sqlx::query_as(
-                "select status, cast(error_code as bigint) from delivery_status_event where provider_message_id = $1")
-                .bind(&sent.provider_message_id).fetch_all(c).await)?;
-            for (status, code) in early {
-                advance(
-                    engine,
-                    &mut tx,
-                    &sent.provider_message_id,
-                    &status,
-                    code,
-                    None,
-                )
-                .await?;
-            }
-            if recorded > 0 && (row.attempt_no > 1 || was_uncertain) {
-                succeeded(engine, &mut tx, job).await?;
-            }
-            follow_up = sent.callbacks;
-            engine.metrics.incr("outbound_submitted_total");
-            tracing::info!(org_id = %job.org_id, message_id = %job.message_id, to = %phone::redact(&sms.to), "text handed to the provider");
-        }
+    let sent = match result {
+        Ok(sent) => sent,
         Err(error) => {
+            let mut tx = engine.db.begin().await?;
             failed(engine, &mut tx, job, row.run_attempt, &error).await?;
+            return tx.commit().await;
+        }
+    };
+    // The common case is one statement: attempt 1 went out.
+    let now = engine.clock.now();
+    let mut recorded = 0;
+    let mut was_uncertain = false;
+    for from in ["sending", "uncertain"] {
+        let sql = format!(
+            "update delivery set status = 'submitted', provider_message_id = $2, lease_until = null,
+                    error_message = null, updated_at = $3
+              where delivery_id = $1 and status = '{from}'"
+        );
+        let turn = engine.db.write_turn().await;
+        recorded = db!(&engine.db, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&job.delivery_id).bind(&sent.provider_message_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        drop(turn);
+        if recorded > 0 {
+            was_uncertain = from == "uncertain";
+            break;
         }
     }
-    tx.commit().await?;
+    engine.metrics.incr("outbound_submitted_total");
+    tracing::info!(org_id = %job.org_id, message_id = %job.message_id, to = %phone::redact(&sms.to), "text handed to the provider");
+    // Callbacks posted to our webhook (Twilio's) can beat us to it: those stored before
+    // we knew the provider's id apply now. The mock's come after, through the feed.
+    let early: Vec<(String, Option<i64>)> = if sent.callbacks.is_empty() {
+        db!(&engine.db, c => sqlx::query_as(
+            "select status, cast(error_code as bigint) from delivery_status_event where provider_message_id = $1")
+            .bind(&sent.provider_message_id).fetch_all(c).await)?
+    } else {
+        Vec::new()
+    };
+    let recovered = recorded > 0 && (row.attempt_no > 1 || was_uncertain);
+    if !early.is_empty() || recovered {
+        let mut tx = engine.db.begin().await?;
+        for (status, code) in early {
+            advance(
+                engine,
+                &mut tx,
+                &sent.provider_message_id,
+                &status,
+                code,
+                None,
+            )
+            .await?;
+        }
+        if recovered {
+            succeeded(engine, &mut tx, job).await?;
+        }
+        tx.commit().await?;
+    }
     let feed = engine.status_feed.sender();
-    for update in follow_up {
+    for update in sent.callbacks {
         feed.send(update);
     }
     Ok(())
@@ -571,22 +579,60 @@ pub struct StatusUpdate {
 pub async fn apply_statuses(engine: &Engine, updates: &[StatusUpdate]) -> Result<()> {
     let now = engine.clock.now();
     let mut tx = engine.db.begin().await?;
+    // One statement stores the batch; what it returns is what is new.
+    let mut fresh: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    for chunk in updates.chunks(200) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            })
+            .collect();
+        let sql = format!(
+            "insert into delivery_status_event (provider_message_id, status, error_code, received_at) values {}
+             on conflict do nothing returning provider_message_id, status",
+            rows.join(", ")
+        );
+        let inserted: Vec<(String, String)> = tx!(&mut tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for u in chunk {
+                q = q.bind(&u.provider_message_id).bind(&u.status).bind(u.error_code).bind(now);
+            }
+            q.fetch_all(c).await
+        })?;
+        fresh.extend(inserted);
+    }
+    // Per message only the highest new status matters (`sent` then `delivered` in one
+    // batch is one step to `delivered`); a failure runs its retry logic once.
+    let mut best: Vec<&StatusUpdate> = Vec::new();
     for u in updates {
-        let stored = tx!(&mut tx, c => sqlx::query(
-            "insert into delivery_status_event (provider_message_id, status, error_code, received_at) values ($1, $2, $3, $4)
-             on conflict do nothing")
-            .bind(&u.provider_message_id).bind(&u.status).bind(u.error_code).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-        if stored == 1 {
-            advance(
-                engine,
-                &mut tx,
-                &u.provider_message_id,
-                &u.status,
-                u.error_code,
-                u.error_message.as_deref(),
-            )
-            .await?;
+        if !fresh.contains(&(u.provider_message_id.clone(), u.status.clone())) {
+            continue;
         }
+        match best
+            .iter_mut()
+            .find(|b| b.provider_message_id == u.provider_message_id)
+        {
+            Some(b) if rank(&u.status) > rank(&b.status) => *b = u,
+            Some(_) => {}
+            None => best.push(u),
+        }
+    }
+    for u in best {
+        advance(
+            engine,
+            &mut tx,
+            &u.provider_message_id,
+            &u.status,
+            u.error_code,
+            u.error_message.as_deref(),
+        )
+        .await?;
     }
     tx.commit().await?;
     engine
@@ -717,19 +763,22 @@ impl StatusFeed {
     }
 }
 
-/// Applies the mock provider's callbacks as they come, and marks stale sends uncertain,
-/// until `shutdown` fires. Run by the workers.
+/// Applies the mock provider's callbacks as they come and, every second, marks stale
+/// sends uncertain and prunes finished jobs, until `shutdown` fires. Run by the workers.
 pub async fn run_feed(engine: Engine, shutdown: tokio_util::sync::CancellationToken) {
     let Some(mut rx) = engine.status_feed.take_receiver() else {
         return;
     };
-    let mut sweep = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = sweep.tick() => {
                 if let Err(e) = sweep_uncertain(&engine).await {
                     tracing::warn!(error = %e, "could not check for uncertain sends");
+                }
+                if let Err(e) = crate::jobs::prune_finished(&engine.db).await {
+                    tracing::warn!(error = %e, "could not prune finished jobs");
                 }
             }
             first = rx.recv() => {

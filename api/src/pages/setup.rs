@@ -140,11 +140,11 @@ async fn save(
     Form(form): Form<MockForm>,
 ) -> ApiResult<Response> {
     check_csrf(&caller, &form.csrf)?;
-    if !matches!(state.engine.provider, Provider::Mock(_)) {
+    let Provider::Mock(mock) = &state.engine.provider else {
         return Err(
             engine::Error::NotFound("mock provider (this install sends through Twilio)").into(),
         );
-    }
+    };
     let config = match form.config() {
         Ok(config) => config,
         Err(text) => {
@@ -152,7 +152,7 @@ async fn save(
         }
     };
     let now = state.engine.clock.now();
-    match mock::set_config(&state.engine.db, &scope.org_id, &config, now).await {
+    match mock.set_config(&scope.org_id, &config, now).await {
         Ok(_) => Ok(Redirect::to("/setup?done=saved").into_response()),
         Err(e) => {
             let (status, text) = super::fixable(e)?;

@@ -15,9 +15,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/dev/mock/config", get(config).post(set_config))
 }
 
-fn require_mock(state: &AppState) -> ApiResult<()> {
-    match state.engine.provider {
-        Provider::Mock(_) => Ok(()),
+fn require_mock(state: &AppState) -> ApiResult<&mock::Mock> {
+    match &state.engine.provider {
+        Provider::Mock(mock) => Ok(mock),
         Provider::Twilio(_) => {
             Err(engine::Error::NotFound("mock provider (this install sends through Twilio)").into())
         }
@@ -63,9 +63,9 @@ pub async fn set_config(
     Owner(scope): Owner,
     Json(wanted): Json<MockConfig>,
 ) -> ApiResult<axum::Json<MockConfig>> {
-    require_mock(&state)?;
+    let mock = require_mock(&state)?;
     let now = state.engine.clock.now();
     Ok(axum::Json(
-        mock::set_config(&state.engine.db, &scope.org_id, &wanted, now).await?,
+        mock.set_config(&scope.org_id, &wanted, now).await?,
     ))
 }

@@ -9,7 +9,11 @@
 //! An owner can make it misbehave (`POST /api/dev/mock/config`): fail the next N sends,
 //! fail all of them, with a given error code, or answer slowly.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +24,12 @@ use crate::{Clock, Db, Result, clock::Millis, db, deliveries::StatusUpdate, tx};
 pub struct Mock {
     db: Db,
     clock: Clock,
+    /// Each org's settings, read at most once a second per process (a send must not pay a
+    /// query for them); a change made through this process applies at once.
+    cache: Arc<Mutex<HashMap<String, (MockConfig, Instant)>>>,
 }
+
+const CACHE_FOR: Duration = Duration::from_secs(1);
 
 /// How the mock misbehaves, per org.
 #[derive(
@@ -58,14 +67,49 @@ pub struct MockMessage {
 
 impl Mock {
     pub fn new(db: Db, clock: Clock) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            cache: Arc::default(),
+        }
+    }
+
+    /// Changes how the mock misbehaves for an org.
+    pub async fn set_config(
+        &self,
+        org_id: &str,
+        wanted: &MockConfig,
+        now: Millis,
+    ) -> Result<MockConfig> {
+        let stored = store_config(&self.db, org_id, wanted, now).await?;
+        self.lock().remove(org_id);
+        Ok(stored)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (MockConfig, Instant)>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn current(&self, org_id: &str) -> Result<MockConfig> {
+        if let Some((config, at)) = self.lock().get(org_id)
+            && at.elapsed() < CACHE_FOR
+        {
+            return Ok(config.clone());
+        }
+        let fresh = config(&self.db, org_id).await?;
+        self.lock()
+            .insert(org_id.to_owned(), (fresh.clone(), Instant::now()));
+        Ok(fresh)
     }
 
     pub async fn send(&self, org_id: &str, sms: &OutboundSms) -> Result<Sent, ProviderError> {
         let unavailable = |e: crate::Error| {
             ProviderError::from_code(None, Some(503), format!("mock carrier unavailable: {e}"))
         };
-        let config = config(&self.db, org_id).await.map_err(unavailable)?;
+        // A stale `failNext` costs nothing: using one up is a checked write.
+        let config = self.current(org_id).await.map_err(unavailable)?;
         let fail = config.fail_all
             || (config.fail_next > 0 && self.take_failure(org_id).await.map_err(unavailable)?);
         let code = i64::from(if config.error_code == 0 {
@@ -161,7 +205,7 @@ pub async fn config(db: &Db, org_id: &str) -> Result<MockConfig> {
     }))
 }
 
-pub async fn set_config(
+async fn store_config(
     db: &Db,
     org_id: &str,
     wanted: &MockConfig,
