@@ -43,7 +43,7 @@ pub fn clear_session_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
-async fn caller(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn caller(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
     let engine = &state.engine;
     let now = engine.clock.now();
     if let Some(key) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {

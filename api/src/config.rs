@@ -33,11 +33,7 @@ pub struct Config {
     pub flags: std::collections::BTreeMap<String, bool>,
 }
 
-pub const FLAGS: [&str; 3] = [
-    "ENABLE_MESSAGING_V1",
-    "ENABLE_PROACTIVE_THREAD_CREATION",
-    "ENABLE_SITTER_MESSAGES_V1",
-];
+pub const FLAGS: [&str; 3] = engine::flags::ALL;
 
 impl Default for Config {
     fn default() -> Self {
@@ -258,6 +254,7 @@ impl Config {
             public_base_url: self.public_base_url.clone(),
             send_interval: self.send_interval.unwrap_or(default_interval),
             send_lease: self.send_lease,
+            flag_defaults: self.flags.clone(),
         }
     }
 

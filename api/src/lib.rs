@@ -36,6 +36,10 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            middleware::flag_gate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::track,
         ))
         .with_state(state)

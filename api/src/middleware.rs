@@ -3,9 +3,11 @@
 
 use axum::{
     extract::{MatchedPath, Request, State},
+    http::StatusCode,
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
+use engine::flags;
 use tracing::Instrument;
 
 use crate::state::AppState;
@@ -38,4 +40,62 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         )
     });
     response
+}
+
+/// The flags a route needs: the messaging API and pages need `ENABLE_MESSAGING_V1`, the
+/// sitter's also `ENABLE_SITTER_MESSAGES_V1`. Webhooks need nothing: they are stored
+/// whatever the flags, and wait.
+fn flags_for(route: &str) -> &'static [&'static str] {
+    const SITTER: &[&str] = &[flags::MESSAGING_V1, flags::SITTER_MESSAGES_V1];
+    const MESSAGING: &[&str] = &[flags::MESSAGING_V1];
+    if route.starts_with("/api/sitter/") || route.starts_with("/sitter/") {
+        SITTER
+    } else if route.starts_with("/api/messages/threads")
+        || route == "/api/messages/{id}/retry"
+        || route.starts_with("/api/routing/")
+        || route.starts_with("/api/policy/")
+        || route.starts_with("/inbox")
+        || route == "/routing"
+    {
+        MESSAGING
+    } else {
+        &[]
+    }
+}
+
+/// With a flag off for the caller's org, the routes behind it answer 404.
+pub async fn flag_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let needed = flags_for(&route);
+    if needed.is_empty() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    // Unauthenticated callers go on to the handler, which refuses them as usual.
+    if let Ok(Some(caller)) = crate::auth::caller(&parts, &state).await {
+        for flag in needed {
+            match flags::enabled(&state.engine, &caller.org_id, flag).await {
+                Ok(true) => {}
+                Ok(false) if route.starts_with("/api/") => {
+                    return crate::error::ApiError::Engine(engine::Error::NotFound(
+                        "messaging (turned off for this organisation)",
+                    ))
+                    .into_response();
+                }
+                Ok(false) => {
+                    return (
+                        StatusCode::NOT_FOUND,
+                        "Messaging is turned off for this organisation.",
+                    )
+                        .into_response();
+                }
+                Err(e) => return crate::error::ApiError::Engine(e).into_response(),
+            }
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
 }

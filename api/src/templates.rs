@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 14] = [
+const PAGES: [(&str, &str); 15] = [
     (
         "routing.html",
         include_str!("../../web/templates/routing.html"),
@@ -23,6 +23,10 @@ const PAGES: [(&str, &str); 14] = [
         include_str!("../../web/templates/audit_violations.html"),
     ),
     ("base.html", include_str!("../../web/templates/base.html")),
+    (
+        "settings.html",
+        include_str!("../../web/templates/settings.html"),
+    ),
     ("parts.html", include_str!("../../web/templates/parts.html")),
     ("login.html", include_str!("../../web/templates/login.html")),
     (
@@ -109,9 +113,13 @@ pub async fn page(
 ) -> ApiResult<Html<String>> {
     let user_id = caller.user_id.as_deref().unwrap_or_default();
     let user = engine::accounts::user(&state.engine.db, &caller.org_id, user_id).await?;
+    let flags = engine::flags::for_org(&state.engine, &caller.org_id).await?;
+    let on = |name: &str| flags.get(name).copied().unwrap_or(true);
+    let messaging = on(engine::flags::MESSAGING_V1);
+    let sitter_messaging = messaging && on(engine::flags::SITTER_MESSAGES_V1);
     state.templates.render(
         template,
         // The first source of a key wins.
-        context! { ..ctx, ..layout(Some(&user), caller.session_id.as_deref(), nav, page) },
+        context! { ..ctx, ..context! { messaging, sitter_messaging, ..layout(Some(&user), caller.session_id.as_deref(), nav, page) } },
     )
 }

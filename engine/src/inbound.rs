@@ -138,6 +138,12 @@ impl Job for RouteInbound {
         let Some(event) = event.filter(|e| e.processed_at.is_none()) else {
             return Ok(());
         };
+        // With messaging off the event waits, stored; turning it on files it.
+        if let Some(org_id) = &event.org_id
+            && !crate::flags::enabled(engine, org_id, crate::flags::MESSAGING_V1).await?
+        {
+            return Ok(());
+        }
         let number = numbers::by_e164(&engine.db, &event.to_e164).await?;
         let mut tx = engine.db.begin().await?;
         match (event.org_id.as_deref(), number) {

@@ -17,6 +17,7 @@ pub mod deliveries;
 pub mod demo;
 pub mod diagnostics;
 mod error;
+pub mod flags;
 pub mod ids;
 pub mod inbound;
 pub mod jobs;
@@ -54,6 +55,8 @@ pub struct Settings {
     pub send_interval: Duration,
     /// How long a send may be in flight before, with no outcome recorded, it is `uncertain`.
     pub send_lease: Duration,
+    /// Feature flags' install-wide values (an org may override them).
+    pub flag_defaults: std::collections::BTreeMap<String, bool>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -75,6 +78,7 @@ impl Default for Settings {
             public_base_url: None,
             send_interval: Duration::ZERO,
             send_lease: Duration::from_secs(60),
+            flag_defaults: flags::ALL.iter().map(|f| ((*f).to_owned(), true)).collect(),
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct Engine {
     pub provider: provider::Provider,
     /// Status callbacks the mock provider reports, applied by the workers.
     pub status_feed: deliveries::StatusFeed,
+    pub(crate) flags: flags::FlagCache,
 }
 
 impl Engine {
@@ -115,6 +120,7 @@ impl Engine {
             metrics: metrics::Metrics::default(),
             provider,
             status_feed,
+            flags: flags::FlagCache::default(),
         })
     }
 

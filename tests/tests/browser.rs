@@ -230,7 +230,8 @@ async fn a_text_that_fails_three_times_alerts_and_is_replayed_from_the_dead_lett
     )
     .await;
 
-    // The mock fails the next three sends.
+    // The mock fails the next three sends. Setup is under the Messaging menu.
+    browser.click("details.menu summary").await;
     browser.click("a[href='/setup']").await;
     browser.wait_for_path("/setup").await;
     browser.fill("input[name=fail_next]", "3").await;

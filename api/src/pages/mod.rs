@@ -10,6 +10,7 @@ mod messages;
 mod ops;
 mod routing;
 mod session;
+mod settings;
 mod setup;
 mod sitter;
 mod violations;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(messages::router())
         .merge(ops::router())
         .merge(routing::router())
+        .merge(settings::router())
         .merge(setup::router())
         .merge(sitter::router())
         .merge(violations::router())

@@ -19,6 +19,12 @@ pub async fn show(
 ) -> ApiResult<axum::Json<Diagnostics>> {
     let now = state.engine.clock.now();
     Ok(axum::Json(
-        diagnostics::collect(&state.engine, &scope, now, state.config.flags.clone()).await?,
+        diagnostics::collect(
+            &state.engine,
+            &scope,
+            now,
+            engine::flags::for_org(&state.engine, &scope.org_id).await?,
+        )
+        .await?,
     ))
 }

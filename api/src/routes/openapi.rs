@@ -24,6 +24,8 @@ use crate::state::AppState;
         super::threads::set_override,
         super::threads::clear_override,
         super::settings::create_api_key,
+        super::settings::list_flags,
+        super::settings::set_flags,
         super::webhooks::inbound_sms,
         super::webhooks::status_callback,
         super::messages::send,
