@@ -98,6 +98,7 @@ pub fn layout(
         nav => nav,
         page => page,
         flash => Option::<String>::None,
+        time_zone => Option::<String>::None,
     }
 }
 
@@ -114,12 +115,15 @@ pub async fn page(
     let user_id = caller.user_id.as_deref().unwrap_or_default();
     let user = engine::accounts::user(&state.engine.db, &caller.org_id, user_id).await?;
     let flags = engine::flags::for_org(&state.engine, &caller.org_id).await?;
+    let time_zone = engine::accounts::org(&state.engine.db, &caller.org_id)
+        .await?
+        .time_zone;
     let on = |name: &str| flags.get(name).copied().unwrap_or(true);
     let messaging = on(engine::flags::MESSAGING_V1);
     let sitter_messaging = messaging && on(engine::flags::SITTER_MESSAGES_V1);
     state.templates.render(
         template,
         // The first source of a key wins.
-        context! { ..ctx, ..context! { messaging, sitter_messaging, ..layout(Some(&user), caller.session_id.as_deref(), nav, page) } },
+        context! { ..ctx, ..context! { messaging, sitter_messaging, time_zone, ..layout(Some(&user), caller.session_id.as_deref(), nav, page) } },
     )
 }

@@ -283,7 +283,7 @@ async fn the_sitter_reads_a_conversation_in_its_window_and_never_sees_the_client
 
     let (status, page) = get_page(&sitter, &app.url(&format!("/sitter/threads/{jessica}"))).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Past window:"));
+    assert!(page.contains("No active window – messaging disabled"));
     assert!(page.contains("This conversation is only available during your assignment window."));
     assert!(page.contains(
         "You can message during your assignment window. Messages outside the window are blocked."

@@ -1,7 +1,7 @@
 // Switchboard's only script, for what HTML cannot do on its own:
 // - refresh parts of a page in place while the tab is visible (data-poll),
 // - count characters and SMS segments while a text is typed (data-segments),
-// - show times in the reader's time zone.
+// - show times in the org's time zone (<body data-tz>), else the reader's.
 (function () {
   "use strict";
 
@@ -10,9 +10,18 @@
   const FAST_MS = 1000;
 
   function localizeTimes(root) {
+    const options = { dateStyle: "medium", timeStyle: "short" };
+    const tz = document.body.dataset.tz;
+    if (tz) options.timeZone = tz;
     root.querySelectorAll("time[datetime]").forEach((t) => {
       const d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) t.textContent = d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+      if (isNaN(d)) return;
+      try {
+        t.textContent = d.toLocaleString([], options);
+      } catch (e) {
+        // An unknown zone: the reader's own.
+        t.textContent = d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+      }
     });
   }
 
