@@ -25,6 +25,10 @@ pub struct ThreadSummary {
     pub sitter_assigned: bool,
     /// `active`, `upcoming`, `past` or `unassigned`: the thread's assignment windows now.
     pub assignment_status: String,
+    /// The sitter of the window open now, else of the next one.
+    pub assigned_sitter_name: Option<String>,
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
     pub last_activity_at: String,
     /// The owner's pin, while it lasts: `owner_inbox` or `sitter`.
     pub override_target: Option<String>,
@@ -43,6 +47,9 @@ struct SummaryRow {
     number_class: String,
     last_activity_at: i64,
     window_state: Option<i64>,
+    window_sitter_name: Option<String>,
+    window_start: Option<i64>,
+    window_end: Option<i64>,
     override_target: Option<String>,
     override_sitter_name: Option<String>,
     override_until: Option<i64>,
@@ -66,6 +73,9 @@ impl From<SummaryRow> for ThreadSummary {
             number_class: r.number_class,
             sitter_assigned: matches!(r.window_state, Some(1 | 2)),
             assignment_status: assignment_status.to_owned(),
+            assigned_sitter_name: r.window_sitter_name,
+            window_start: r.window_start.map(to_rfc3339),
+            window_end: r.window_end.map(to_rfc3339),
             last_activity_at: to_rfc3339(r.last_activity_at),
             override_target: r.override_target,
             override_sitter_name: r.override_sitter_name,
@@ -129,6 +139,12 @@ pub async fn list(
                 (select cast(max(case when w.start_at <= $2 and w.end_at > $2 then 2
                                       when w.start_at > $2 then 1 else 0 end) as bigint)
                    from assignment_window w where w.thread_id = t.thread_id) as window_state,
+                (select u.name from assignment_window w join app_user u on u.user_id = w.sitter_id
+                  where w.thread_id = t.thread_id and w.end_at > $2 order by w.start_at limit 1) as window_sitter_name,
+                (select w.start_at from assignment_window w
+                  where w.thread_id = t.thread_id and w.end_at > $2 order by w.start_at limit 1) as window_start,
+                (select w.end_at from assignment_window w
+                  where w.thread_id = t.thread_id and w.end_at > $2 order by w.start_at limit 1) as window_end,
                 case when t.override_until > $2 then t.override_target end as override_target,
                 case when t.override_until > $2 then ou.name end as override_sitter_name,
                 case when t.override_until > $2 then t.override_until end as override_until

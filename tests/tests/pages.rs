@@ -828,3 +828,31 @@ async fn setup_says_the_mock_is_not_in_use_with_twilio() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_owner_thread_header_names_the_sitter_and_the_window() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let summary = tests::thread_on(&app, &owner, "Emily Davis", demo::SARAH_NUMBER).await;
+    assert_eq!(summary["assignedSitterName"], "Sarah Johnson");
+    assert_eq!(summary["assignmentStatus"], "active");
+    let id = summary["id"].as_str().unwrap();
+    let page = owner
+        .get(app.url(&format!("/inbox?thread={id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-testid=\"assigned-sitter\">Sarah Johnson"),
+        "{page}"
+    );
+    assert!(page.contains("Active Window:"));
+    let upcoming = tests::thread_on(&app, &owner, "Michael Brown", demo::SARAH_NUMBER).await;
+    assert_eq!(upcoming["assignmentStatus"], "upcoming");
+    assert!(upcoming["windowStart"].is_string());
+    let john = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
+    assert!(john["assignedSitterName"].is_null());
+}
