@@ -406,3 +406,68 @@ async fn the_composer_counts_characters_and_segments_while_typing() {
         .wait_for_text(count, "72 characters · 2 segments · Unicode (UCS-2)")
         .await;
 }
+
+#[tokio::test]
+async fn the_sitter_can_write_only_while_her_window_is_open() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    // Michael Brown's window with Sarah opens in two days and closes in five.
+    let michael = thread_id(&app, "Michael Brown", demo::SARAH_NUMBER).await;
+    log_in(
+        &browser,
+        &app,
+        demo::SITTER_EMAIL,
+        demo::SITTER_PASSWORD,
+        "/sitter/inbox",
+    )
+    .await;
+    let url = app.url(&format!("/sitter/threads/{michael}"));
+    browser.goto(&url).await;
+    assert!(
+        browser
+            .text("[data-testid=window]")
+            .await
+            .contains("Next window:")
+    );
+    assert!(
+        !browser.is_enabled("textarea[name=body]").await,
+        "closed before the window"
+    );
+    assert!(browser.text(".composer").await.contains(
+        "You can message during your assignment window. Messages outside the window are blocked."
+    ));
+
+    app.engine.clock.advance(3 * 24 * 3_600_000);
+    browser.goto(&url).await;
+    assert!(
+        browser
+            .text("[data-testid=window]")
+            .await
+            .contains("Active Window:")
+    );
+    assert!(
+        browser.is_enabled("textarea[name=body]").await,
+        "open inside the window"
+    );
+
+    app.engine.clock.advance(3 * 24 * 3_600_000);
+    browser.goto(&url).await;
+    assert!(
+        browser
+            .text("[data-testid=window]")
+            .await
+            .contains("No active window – messaging disabled")
+    );
+    assert!(
+        !browser.is_enabled("textarea[name=body]").await,
+        "closed after the window"
+    );
+    assert!(
+        browser
+            .text("[data-testid=outside-window]")
+            .await
+            .contains("This conversation is only available during your assignment window.")
+    );
+}
