@@ -99,14 +99,7 @@ async fn database() -> (tempfile::TempDir, String, Option<(String, String)>) {
 }
 
 async fn owner_threads(url: &str) -> Vec<Value> {
-    let c = tests::client();
-    let res = c
-        .post(format!("{url}/api/auth/login"))
-        .json(&serde_json::json!({ "email": "owner@example.com", "password": "password123" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let c = login(url).await;
     let page: Value = c
         .get(format!("{url}/api/messages/threads?limit=200"))
         .send()
