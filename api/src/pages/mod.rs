@@ -87,20 +87,45 @@ fn thread_url(thread_id: &str) -> String {
 fn fixable(e: engine::Error) -> Result<(StatusCode, String), engine::Error> {
     use engine::Error;
     match e {
-        Error::Invalid { field, reason } => {
-            let what = match field {
-                "body" => "The text",
-                "reason" => "A reason",
-                "failNext" => "Fail next",
-                "errorCode" => "Error code",
-                "latencyMs" => "Latency",
-                other => other,
-            };
-            Ok((StatusCode::BAD_REQUEST, format!("{what} {reason}.")))
+        Error::Invalid { .. } | Error::InvalidFields(_) => {
+            let sentences: Vec<String> = e
+                .fields()
+                .iter()
+                .map(|(field, reason)| format!("{} {reason}.", label(field)))
+                .collect();
+            Ok((StatusCode::BAD_REQUEST, sentences.join(" ")))
         }
         Error::Conflict(m) => Ok((StatusCode::CONFLICT, capitalized(&m))),
         Error::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m.into_owned())),
         other => Err(other),
+    }
+}
+
+/// How a form names a field the API calls `field`.
+fn label(field: &str) -> &str {
+    match field {
+        "body" => "The text",
+        "reason" => "A reason",
+        "failNext" => "Fail next",
+        "errorCode" => "Error code",
+        "latencyMs" => "Latency",
+        "name" => "Name",
+        "phone" => "Phone",
+        "email" => "Email",
+        "tags" => "Tags",
+        "notes" => "Notes",
+        "password" => "Password",
+        "clientId" => "Client",
+        "sitterId" => "Sitter",
+        "threadId" => "Thread",
+        "serviceType" => "Service",
+        "startAt" => "Start",
+        "endAt" => "End",
+        "recurrence" => "Repeat",
+        "status" => "Status",
+        "beforeMinutes" => "Buffer before",
+        "afterMinutes" => "Buffer after",
+        other => other,
     }
 }
 
