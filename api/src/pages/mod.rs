@@ -2,9 +2,13 @@
 //! SMS segments.
 
 mod alerts;
+mod assignments;
 mod audit;
+mod bookings;
+mod clients;
 mod composer;
 mod dashboard;
+mod forms;
 mod inbox;
 mod messages;
 mod ops;
@@ -45,6 +49,9 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .merge(alerts::router())
+        .merge(assignments::router())
+        .merge(bookings::router())
+        .merge(clients::router())
         .merge(audit::router())
         .merge(session::router())
         .merge(dashboard::router())
@@ -72,6 +79,12 @@ fn flash(done: Option<&str>) -> Option<&'static str> {
         "replayed" => "Replayed: the job is queued again.",
         "discarded" => "Discarded: the job will not run again.",
         "saved" => "Saved.",
+        "created" => "Created.",
+        "deleted" => "Deleted.",
+        "assigned" => "Sitter assigned.",
+        "cancelled" => "The booking is cancelled.",
+        "archived" => "The client is archived.",
+        "restored" => "The client is restored.",
         _ => return None,
     })
 }
