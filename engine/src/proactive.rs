@@ -147,8 +147,9 @@ struct Current {
 }
 
 /// Brings the booking's windows in line with it (see the module's notes). With the flag
-/// off (`enabled` false) nothing is created, but a cancelled or reassigned booking still
-/// loses its windows: access that should have ended must not linger.
+/// off (`enabled` false), or for a completed booking, nothing is created, but a cancelled
+/// or reassigned booking still loses its windows: access that should have ended must not
+/// linger.
 pub(crate) async fn sync(
     tx: &mut Tx,
     scope: &OwnerScope,
@@ -171,8 +172,10 @@ pub(crate) async fn sync(
           where org_id = $1 and booking_id = $2 and end_at > $3 order by start_at")
         .bind(org_id).bind(booking_id).bind(now).fetch_all(c).await)?;
     let live = b.status != "cancelled";
+    // A completed booking (a finished series, too) keeps what it has but gets no more.
+    let planned = live && b.status != "completed";
     let (keep, wanted): (Vec<&str>, Vec<WindowInput>) = match &b.sitter_id {
-        Some(sitter) if live && enabled => {
+        Some(sitter) if planned && enabled => {
             let wanted = plan(tx, scope, booking_id, &b, sitter, &current, now).await?;
             let mut keep = Vec::new();
             let mut create = Vec::new();

@@ -1411,3 +1411,22 @@ async fn with_proactive_threads_off_assigning_a_sitter_creates_no_thread() {
     assert_eq!(owner_threads(&app, &owner).await.len(), threads_before);
     assert_eq!(all_windows(&app, &owner).await, windows_before);
 }
+
+#[tokio::test]
+async fn a_completed_booking_gets_no_new_windows() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let (_, booking) = unassigned_booking(&app, &owner, "weekly").await;
+    let path = format!("/api/bookings/{}", id(&booking));
+    let (status, _) = patch(&app, &owner, &path, json!({ "status": "completed" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let sarah = sitter_id(&app, &owner, "Sarah Johnson").await;
+    let (status, body) = patch(&app, &owner, &path, json!({ "sitterId": sarah })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["threadId"].is_null());
+    assert!(
+        windows_where(&app, &owner, &format!("bookingId={}", id(&booking)))
+            .await
+            .is_empty()
+    );
+}
