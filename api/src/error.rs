@@ -86,6 +86,17 @@ impl ApiError {
                     format!("{field} {reason}"),
                     Some(BTreeMap::from([((*field).to_owned(), reason.to_string())])),
                 ),
+                Error::InvalidFields(fields) => (
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    e.to_string(),
+                    Some(
+                        fields
+                            .iter()
+                            .map(|(f, r)| ((*f).to_owned(), r.to_string()))
+                            .collect(),
+                    ),
+                ),
                 Error::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.to_string(), None),
                 Error::BadCredentials => (
                     StatusCode::UNAUTHORIZED,

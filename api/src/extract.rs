@@ -78,6 +78,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// A query's `true`/`false` (absent or empty: not given), with an error naming `field`.
+pub fn flag(field: &'static str, raw: Option<&str>) -> Result<Option<bool>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(engine::Error::invalid(field, "must be true or false").into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

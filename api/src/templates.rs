@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 15] = [
+const PAGES: [(&str, &str); 20] = [
     (
         "routing.html",
         include_str!("../../web/templates/routing.html"),
@@ -48,6 +48,26 @@ const PAGES: [(&str, &str); 15] = [
         include_str!("../../web/templates/ops_health.html"),
     ),
     ("setup.html", include_str!("../../web/templates/setup.html")),
+    (
+        "clients.html",
+        include_str!("../../web/templates/clients.html"),
+    ),
+    (
+        "client.html",
+        include_str!("../../web/templates/client.html"),
+    ),
+    (
+        "bookings.html",
+        include_str!("../../web/templates/bookings.html"),
+    ),
+    (
+        "booking.html",
+        include_str!("../../web/templates/booking.html"),
+    ),
+    (
+        "assignments.html",
+        include_str!("../../web/templates/assignments.html"),
+    ),
 ];
 
 pub const APP_CSS: &str = include_str!("../../web/static/app.css");

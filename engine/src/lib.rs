@@ -10,6 +10,8 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod bookings;
+pub mod clients;
 pub mod clock;
 pub mod dead_letters;
 pub mod decisions;
@@ -17,6 +19,7 @@ pub mod deliveries;
 pub mod demo;
 pub mod diagnostics;
 mod error;
+pub mod fields;
 pub mod flags;
 pub mod ids;
 pub mod inbound;
@@ -26,20 +29,24 @@ pub mod numbers;
 pub mod optout;
 pub mod outbound;
 pub mod overrides;
+pub mod paging;
 pub mod phone;
 pub mod policy;
+pub mod proactive;
 pub mod provider;
 pub mod routing;
 pub mod segments;
 pub mod signature;
+pub mod sitters;
 pub mod store;
 pub mod threads;
 pub mod violations;
+pub mod windows;
 
 use std::{sync::Arc, time::Duration};
 
 pub use clock::Clock;
-pub use error::{Error, Result};
+pub use error::{Error, Problems, Result};
 pub use store::{Db, Tx};
 
 /// Knobs the engine needs at run time, filled from the app's configuration.

@@ -1,7 +1,8 @@
 // Switchboard's only script, for what HTML cannot do on its own:
 // - refresh parts of a page in place while the tab is visible (data-poll),
 // - count characters and SMS segments while a text is typed (data-segments),
-// - show times in the org's time zone (<body data-tz>), else the reader's.
+// - show times in the org's time zone (<body data-tz>), else the reader's, and send
+//   the times typed in the reader's zone as UTC.
 (function () {
   "use strict";
 
@@ -22,6 +23,26 @@
         // An unknown zone: the reader's own.
         t.textContent = d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
       }
+    });
+  }
+
+  // A datetime-local field shows and takes the reader's local time; the server wants
+  // UTC. The field's data-value (RFC 3339) is shown in local time, and on submit the
+  // hidden field named by data-utc gets the moment typed, in UTC.
+  function localTimeFields() {
+    const pad = (n) => String(n).padStart(2, "0");
+    document.querySelectorAll("input[type=datetime-local][data-utc]").forEach((input) => {
+      const shown = new Date(input.dataset.value || "");
+      if (input.dataset.value && !isNaN(shown)) {
+        input.value = `${shown.getFullYear()}-${pad(shown.getMonth() + 1)}-${pad(shown.getDate())}` +
+          `T${pad(shown.getHours())}:${pad(shown.getMinutes())}`;
+      }
+      if (!input.form) return;
+      input.form.addEventListener("submit", () => {
+        const hidden = input.form.elements[input.dataset.utc];
+        const typed = new Date(input.value);
+        if (hidden) hidden.value = input.value && !isNaN(typed) ? typed.toISOString() : "";
+      });
     });
   }
 
@@ -141,6 +162,7 @@
     // Before anything changes the DOM: polling compares against the server's HTML.
     startPolling();
     localizeTimes(document);
+    localTimeFields();
     document.querySelectorAll("textarea[data-segments]").forEach(segmentCounter);
     scrollToEnd();
   });

@@ -2,9 +2,13 @@
 //! SMS segments.
 
 mod alerts;
+mod assignments;
 mod audit;
+mod bookings;
+mod clients;
 mod composer;
 mod dashboard;
+mod forms;
 mod inbox;
 mod messages;
 mod ops;
@@ -46,6 +50,9 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .merge(alerts::router())
+        .merge(assignments::router())
+        .merge(bookings::router())
+        .merge(clients::router())
         .merge(audit::router())
         .merge(session::router())
         .merge(dashboard::router())
@@ -74,6 +81,12 @@ fn flash(done: Option<&str>) -> Option<&'static str> {
         "replayed" => "Replayed: the job is queued again.",
         "discarded" => "Discarded: the job will not run again.",
         "saved" => "Saved.",
+        "created" => "Created.",
+        "deleted" => "Deleted.",
+        "assigned" => "Sitter assigned.",
+        "cancelled" => "The booking is cancelled.",
+        "archived" => "The client is archived.",
+        "restored" => "The client is restored.",
         _ => return None,
     })
 }
@@ -89,20 +102,45 @@ fn thread_url(thread_id: &str) -> String {
 fn fixable(e: engine::Error) -> Result<(StatusCode, String), engine::Error> {
     use engine::Error;
     match e {
-        Error::Invalid { field, reason } => {
-            let what = match field {
-                "body" => "The text",
-                "reason" => "A reason",
-                "failNext" => "Fail next",
-                "errorCode" => "Error code",
-                "latencyMs" => "Latency",
-                other => other,
-            };
-            Ok((StatusCode::BAD_REQUEST, format!("{what} {reason}.")))
+        Error::Invalid { .. } | Error::InvalidFields(_) => {
+            let sentences: Vec<String> = e
+                .fields()
+                .iter()
+                .map(|(field, reason)| format!("{} {reason}.", label(field)))
+                .collect();
+            Ok((StatusCode::BAD_REQUEST, sentences.join(" ")))
         }
         Error::Conflict(m) => Ok((StatusCode::CONFLICT, capitalized(&m))),
         Error::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m.into_owned())),
         other => Err(other),
+    }
+}
+
+/// How a form names a field the API calls `field`.
+fn label(field: &str) -> &str {
+    match field {
+        "body" => "The text",
+        "reason" => "A reason",
+        "failNext" => "Fail next",
+        "errorCode" => "Error code",
+        "latencyMs" => "Latency",
+        "name" => "Name",
+        "phone" => "Phone",
+        "email" => "Email",
+        "tags" => "Tags",
+        "notes" => "Notes",
+        "password" => "Password",
+        "clientId" => "Client",
+        "sitterId" => "Sitter",
+        "threadId" => "Thread",
+        "serviceType" => "Service",
+        "startAt" => "Start",
+        "endAt" => "End",
+        "recurrence" => "Repeat",
+        "status" => "Status",
+        "beforeMinutes" => "Buffer before",
+        "afterMinutes" => "Buffer after",
+        other => other,
     }
 }
 

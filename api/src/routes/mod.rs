@@ -1,8 +1,11 @@
 //! The JSON API and the provider webhooks, one resource per file.
 
 pub mod alerts;
+pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod bookings;
+pub mod clients;
 pub mod dev;
 pub mod diagnostics;
 pub mod health;
@@ -13,8 +16,10 @@ pub mod policy;
 pub mod routing;
 pub mod settings;
 pub mod sitter;
+pub mod sitters;
 pub mod threads;
 pub mod webhooks;
+pub mod window_settings;
 
 use axum::Router;
 
@@ -23,6 +28,9 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(alerts::router())
+        .merge(assignments::router())
+        .merge(bookings::router())
+        .merge(clients::router())
         .merge(audit::router())
         .merge(auth::router())
         .merge(dev::router())
@@ -30,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(ops::router())
         .merge(policy::router())
         .merge(sitter::router())
+        .merge(sitters::router())
         .merge(health::router())
         .merge(diagnostics::router())
         .merge(openapi::router())
@@ -37,4 +46,5 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(threads::router())
         .merge(webhooks::router())
+        .merge(window_settings::router())
 }
