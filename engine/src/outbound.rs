@@ -88,17 +88,19 @@ pub fn check_body(body: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether the sitter has a window on the thread open right now.
+/// The sitter's standing on a thread: `None` if they have never had a window on it (to
+/// them it does not exist), else whether one is open now.
 pub async fn sitter_window_open(
     engine: &Engine,
     scope: &SitterScope,
     thread_id: &str,
     now: Millis,
-) -> Result<bool> {
-    Ok(db!(&engine.db, c => sqlx::query_scalar(
-        "select exists (select 1 from assignment_window where org_id = $1 and thread_id = $2 and sitter_id = $3
-                          and start_at <= $4 and end_at > $4)")
-        .bind(&scope.org_id).bind(thread_id).bind(&scope.sitter_id).bind(now).fetch_one(c).await)?)
+) -> Result<Option<bool>> {
+    let open: Option<i64> = db!(&engine.db, c => sqlx::query_scalar(
+        "select cast(max(case when start_at <= $4 and end_at > $4 then 1 else 0 end) as bigint)
+           from assignment_window where org_id = $1 and thread_id = $2 and sitter_id = $3")
+        .bind(&scope.org_id).bind(thread_id).bind(&scope.sitter_id).bind(now).fetch_one(c).await)?;
+    Ok(open.map(|o| o == 1))
 }
 
 /// Sends `body` on the thread. `force_reason` is the owner's reason for sending a text the
@@ -123,13 +125,17 @@ pub async fn send(
     let Some(target) = target else {
         return Err(Error::NotFound("thread"));
     };
-    if let Author::Sitter(scope) = author
-        && !sitter_window_open(engine, scope, thread_id, now).await?
-    {
-        engine
-            .metrics
-            .add("sitter_send_blocked_no_window", org_id, 1);
-        return Err(Error::Forbidden(OUTSIDE_WINDOW_TEXT.into()));
+    if let Author::Sitter(scope) = author {
+        match sitter_window_open(engine, scope, thread_id, now).await? {
+            Some(true) => {}
+            Some(false) => {
+                engine
+                    .metrics
+                    .add("sitter_send_blocked_no_window", org_id, 1);
+                return Err(Error::Forbidden(OUTSIDE_WINDOW_TEXT.into()));
+            }
+            None => return Err(Error::NotFound("thread")),
+        }
     }
     if target.opted_out {
         return Err(Error::Conflict(

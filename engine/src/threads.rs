@@ -363,6 +363,7 @@ pub async fn add_message(tx: &mut Tx, org_id: &str, m: NewMessage<'_>) -> Result
 
 /// A thread as a sitter sees it: no client number, only the name and the window.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SitterThread {
     pub id: String,
     pub client_name: String,
