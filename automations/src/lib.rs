@@ -1,7 +1,10 @@
-//! The owner-programmable part of Switchboard: the Rhai sandbox, the trigger catalogue,
-//! conditions, actions and the minijinja message templates that turn an event into a plan
-//! of actions. Pure: no I/O, no SQL, no HTTP. The engine carries plans out (or, in a test
-//! run, records them); nothing here can send a text by itself.
-//!
-//! Empty until the automations issue lands; the crate exists so the dependency direction
-//! `api → engine → automations` is fixed from the start.
+//! The owner-programmable part of Switchboard (draft doc, rewritten below).
+
+pub mod conditions;
+pub mod plan;
+mod problem;
+pub mod script;
+pub mod templates;
+pub mod triggers;
+
+pub use problem::{Invalid, Problem};
