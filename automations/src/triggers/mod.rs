@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use fields::{Field, FieldKind, Object};
 pub use sample::sample;
-pub use schedule::{Schedule, ScheduleError};
+pub use schedule::{Schedule, ScheduleError, parse_time_zone};
 
 /// A domain event an automation can start on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,6 +6,10 @@
 //! over (`1-5` becomes `Mon,Tue,Wed,Thu,Fri`). `@hourly`, `@daily`, `@weekly` (Sunday
 //! midnight), `@monthly` and `@yearly` are accepted as they are.
 //!
+//! When both day of month and day of week are restricted, a day must match both (the
+//! `cron` crate's rule; Vixie cron fires on either): `0 9 1 * Mon` is "9:00 on a Monday
+//! that is the 1st".
+//!
 //! A schedule may fire at most once an hour: it runs once per client of the org, and a
 //! text to every client every minute is never what an owner meant.
 //!
@@ -207,6 +211,16 @@ mod tests {
         assert_eq!(
             next("@daily", "2026-01-19T06:00:00Z", "America/New_York"),
             "2026-01-20T05:00:00Z"
+        );
+    }
+
+    #[test]
+    fn day_of_month_and_day_of_week_must_both_match() {
+        // Unlike Vixie cron's "either", the cron crate wants both: the first Monday
+        // that is the 1st after New Year 2026 (a Thursday) is June 1st.
+        assert_eq!(
+            next("0 9 1 * Mon", "2026-01-01T00:00:00Z", "UTC"),
+            "2026-06-01T09:00:00Z"
         );
     }
 
