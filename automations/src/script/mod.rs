@@ -128,7 +128,7 @@ impl Sandbox {
     }
 
     /// Runs a script and returns whatever it produced.
-    pub fn run(&self, script: &Script, input: &ScriptInput) -> Result<Dynamic, ScriptError> {
+    pub(crate) fn run(&self, script: &Script, input: &ScriptInput) -> Result<Dynamic, ScriptError> {
         let mut scope = input.scope.clone();
         let _deadline = limits::DeadlineGuard::start(self.limits.deadline);
         self.engine

@@ -4,7 +4,8 @@
 //! They never fail: a comparison that makes no sense (a missing value, a number against
 //! a text) is false, so a row over a field that is `null` in this event simply does not
 //! match. Texts compare without regard to case ("VIP" is the tag "vip"); numbers compare
-//! by value (2 equals 2.0); two RFC 3339 times compare as instants.
+//! by value (2 equals 2.0); two RFC 3339 times compare as instants (`…15:00:00Z` equals
+//! `…10:00:00.000-05:00`).
 
 use std::cmp::Ordering;
 
@@ -54,6 +55,15 @@ pub(crate) fn equals(a: &Dynamic, b: &Dynamic) -> bool {
         return a.is_unit() && b.is_unit();
     }
     if let (Ok(a), Ok(b)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        let times = (looks_like_time(&a) && looks_like_time(&b)).then(|| {
+            (
+                DateTime::parse_from_rfc3339(&a),
+                DateTime::parse_from_rfc3339(&b),
+            )
+        });
+        if let Some((Ok(a), Ok(b))) = times {
+            return a == b;
+        }
         return same_text(&a, &b);
     }
     if let (Some(a), Some(b)) = (number(a), number(b)) {
@@ -76,6 +86,12 @@ fn contains(haystack: &Dynamic, needle: &Dynamic) -> bool {
         (Ok(h), Ok(n)) => h.to_lowercase().contains(&n.to_lowercase()),
         _ => false,
     }
+}
+
+/// `2026-01-19T15:00:00Z` and the like: cheap enough to ask of every text compared.
+fn looks_like_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && matches!(b[10], b'T' | b't' | b' ')
 }
 
 fn compare(a: &Dynamic, b: &Dynamic) -> Option<Ordering> {

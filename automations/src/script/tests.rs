@@ -306,6 +306,14 @@ fn operators_compare_leniently() {
             r#"op_less_than("2026-01-19T15:00:00Z", "2026-01-19T10:30:00-05:00")"#,
             true,
         ),
+        (
+            r#"op_equals("2026-01-19T15:00:00Z", "2026-01-19T10:00:00.000-05:00")"#,
+            true,
+        ),
+        (
+            r#"op_equals("2026-01-19T15:00:00Z", "2026-01-19T15:00:01Z")"#,
+            false,
+        ),
         (r#"op_greater_than((), 1)"#, false),
         (r#"op_greater_than("abc", 1)"#, false),
         ("op_is_empty(())", true),
