@@ -18,8 +18,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// The time zone type schedules are read in, so callers need not depend on chrono-tz.
+pub use chrono_tz::Tz;
 pub use fields::{Field, FieldKind, Object};
-pub use sample::sample;
+pub use sample::{sample, sample_payload};
 pub use schedule::{Schedule, ScheduleError, parse_time_zone};
 
 /// A domain event an automation can start on.
