@@ -25,8 +25,9 @@ fn run_fails(source: &str) -> ScriptErrorKind {
     let compiled = with_script(source).compile().expect("saves");
     let started = Instant::now();
     let err = compiled.evaluate_sample().unwrap_err();
+    // A hang guard far above the limits (50 ms), not a speed claim.
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(10),
         "{source} took {:?}",
         started.elapsed()
     );

@@ -21,7 +21,10 @@ fn kind(source: &str) -> ScriptErrorKind {
     run(source).unwrap_err().kind
 }
 
-/// Runs `source` and checks that it fails with `expected` within `bound`.
+/// Runs `source` and checks that it fails with `expected`, and stops at all: `bound` is a
+/// hang guard, far above the limits, not a speed claim (machines are noisy).
+const HANG_GUARD: Duration = Duration::from_secs(10);
+
 fn fails_in_time(sandbox: &Sandbox, source: &str, expected: ScriptErrorKind, bound: Duration) {
     let t = Trigger::ClientCreated;
     let script = sandbox.compile(source, t).unwrap();
@@ -146,17 +149,12 @@ fn the_payload_is_read_only_and_runs_do_not_leak_into_each_other() {
 #[test]
 fn an_infinite_loop_stops_at_the_operation_limit() {
     let sandbox = Sandbox::shared();
-    fails_in_time(
-        sandbox,
-        "loop { }",
-        ScriptErrorKind::Limit,
-        Duration::from_secs(1),
-    );
+    fails_in_time(sandbox, "loop { }", ScriptErrorKind::Limit, HANG_GUARD);
     fails_in_time(
         sandbox,
         "let i = 0; while true { i += 1; } true",
         ScriptErrorKind::Limit,
-        Duration::from_secs(1),
+        HANG_GUARD,
     );
 }
 
@@ -171,7 +169,7 @@ fn an_infinite_loop_stops_at_the_deadline_when_operations_are_unlimited() {
         &sandbox,
         "let i = 0; loop { i += 1; }",
         ScriptErrorKind::Timeout,
-        Duration::from_millis(500),
+        HANG_GUARD,
     );
     // The deadline is per run: the next run on this thread gets its own.
     let ok = sandbox.compile("client.first_name == \"John\"", Trigger::ClientCreated);
@@ -184,7 +182,7 @@ fn an_infinite_loop_stops_at_the_deadline_when_operations_are_unlimited() {
 #[test]
 fn a_huge_string_or_array_fails_cleanly() {
     let sandbox = Sandbox::shared();
-    let second = Duration::from_secs(1);
+    let second = HANG_GUARD;
     fails_in_time(
         sandbox,
         r#"let s = "x"; loop { s += s; }"#,
@@ -236,7 +234,7 @@ fn deep_recursion_fails_cleanly() {
         Sandbox::shared(),
         "fn down(n) { down(n + 1) } down(0)",
         ScriptErrorKind::Limit,
-        Duration::from_secs(1),
+        HANG_GUARD,
     );
     let err = run("fn down(n) { down(n + 1) }\ndown(0)").unwrap_err();
     assert_eq!(err.kind, ScriptErrorKind::Limit);
