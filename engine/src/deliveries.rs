@@ -204,9 +204,7 @@ impl Job for SendMessage {
 
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
-    status: String,
     attempt_no: i32,
-    lease_until: Option<Millis>,
     run_attempt: i32,
     body: String,
     from_e164: String,
@@ -217,26 +215,38 @@ struct AttemptRow {
 
 async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
     let now = engine.clock.now();
-    let row: Option<AttemptRow> = db!(&engine.db, c => sqlx::query_as(
-        "select d.status, d.attempt_no, d.lease_until, d.run_attempt, m.body, m.from_e164, m.to_e164, n.status as number_status,
-                coalesce(o.opted_out, false) as opted_out
-           from delivery d
-           join message m on m.message_id = d.message_id
-           join thread t on t.thread_id = m.thread_id
-           join number n on n.number_id = t.number_id
-           left join opt_out o on o.org_id = m.org_id and o.phone_e164 = m.to_e164
-          where d.delivery_id = $1")
-        .bind(&job.delivery_id).fetch_optional(c).await)?;
-    let Some(row) = row else { return Ok(()) };
-    match row.status.as_str() {
-        "queued" => {}
-        // Started before and never finished: a crash mid-send. Not resent.
-        "sending" if row.lease_until.is_some_and(|l| l <= now) => {
+    // Record the attempt before calling the provider: after a crash, this row is how we
+    // know a text may have gone out. Claiming it reads what the send needs, in one
+    // statement (its own transaction).
+    let lease = now + engine.settings.send_lease.as_millis() as i64;
+    let turn = engine.db.write_turn().await;
+    let claimed: Option<AttemptRow> = db!(&engine.db, c => sqlx::query_as(
+        "update delivery set status = 'sending', lease_until = $2, updated_at = $3
+          where delivery_id = $1 and status = 'queued'
+          returning attempt_no, run_attempt,
+                (select m.body from message m where m.message_id = delivery.message_id) as body,
+                (select m.from_e164 from message m where m.message_id = delivery.message_id) as from_e164,
+                (select m.to_e164 from message m where m.message_id = delivery.message_id) as to_e164,
+                (select n.status from message m join thread t on t.thread_id = m.thread_id
+                   join number n on n.number_id = t.number_id where m.message_id = delivery.message_id) as number_status,
+                coalesce((select o.opted_out from message m join opt_out o on o.org_id = m.org_id and o.phone_e164 = m.to_e164
+                   where m.message_id = delivery.message_id), false) as opted_out")
+        .bind(&job.delivery_id).bind(lease).bind(now).fetch_optional(c).await)?;
+    drop(turn);
+    let Some(row) = claimed else {
+        // Not queued: started before and never finished (a crash mid-send: not resent,
+        // but marked uncertain), or done already, or in flight elsewhere.
+        let state: Option<(String, Option<Millis>)> = db!(&engine.db, c => sqlx::query_as(
+            "select status, lease_until from delivery where delivery_id = $1")
+            .bind(&job.delivery_id).fetch_optional(c).await)?;
+        if let Some((status, lease_until)) = state
+            && status == "sending"
+            && lease_until.is_some_and(|l| l <= now)
+        {
             return mark_uncertain(engine, &job.delivery_id).await;
         }
-        // Done already, or in flight elsewhere: a repeated job does nothing.
-        _ => return Ok(()),
-    }
+        return Ok(());
+    };
     let refusal = if row.opted_out {
         Some(ProviderError {
             code: Some(21610),
@@ -261,17 +271,6 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
         let mut tx = engine.db.begin().await?;
         failed(engine, &mut tx, job, row.run_attempt, &error).await?;
         return tx.commit().await;
-    }
-    // Record the attempt before calling the provider: after a crash, this row is how we
-    // know a text may have gone out. (One statement: its own transaction.)
-    let lease = now + engine.settings.send_lease.as_millis() as i64;
-    let turn = engine.db.write_turn().await;
-    let claimed = db!(&engine.db, c => sqlx::query(
-        "update delivery set status = 'sending', lease_until = $2, updated_at = $3 where delivery_id = $1 and status = 'queued'")
-        .bind(&job.delivery_id).bind(lease).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    drop(turn);
-    if claimed == 0 {
-        return Ok(());
     }
     let sms = OutboundSms {
         from: row.from_e164,
