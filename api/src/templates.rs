@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 15] = [
+const PAGES: [(&str, &str); 16] = [
     (
         "routing.html",
         include_str!("../../web/templates/routing.html"),
@@ -48,6 +48,10 @@ const PAGES: [(&str, &str); 15] = [
         include_str!("../../web/templates/ops_health.html"),
     ),
     ("setup.html", include_str!("../../web/templates/setup.html")),
+    (
+        "numbers.html",
+        include_str!("../../web/templates/numbers.html"),
+    ),
 ];
 
 pub const APP_CSS: &str = include_str!("../../web/static/app.css");

@@ -30,7 +30,9 @@ pub mod phone;
 pub mod policy;
 pub mod provider;
 pub mod routing;
+pub mod secrets;
 pub mod segments;
+pub mod setup;
 pub mod signature;
 pub mod store;
 pub mod threads;
@@ -47,8 +49,12 @@ pub use store::{Db, Tx};
 pub struct Settings {
     /// Delay before the second attempt of a failed job; later attempts grow ×4.
     pub retry_base: Duration,
-    /// Which provider carries the install's texts.
+    /// Which provider carries the install's texts (an org may connect its own).
     pub provider: ProviderSettings,
+    /// Twilio's REST base URL, for orgs that connect their own Twilio account.
+    pub twilio_api_base: String,
+    /// The instance's secret key: what orgs' provider credentials are sealed with.
+    pub secret_key: Option<secrecy::SecretString>,
     /// Our public URL, for the status callbacks we ask the provider to post.
     pub public_base_url: Option<String>,
     /// Pacing: the least time between two texts leaving one business number (zero: none).
@@ -75,6 +81,8 @@ impl Default for Settings {
         Self {
             retry_base: Duration::from_secs(2),
             provider: ProviderSettings::Mock,
+            twilio_api_base: provider::twilio::API_BASE.to_owned(),
+            secret_key: None,
             public_base_url: None,
             send_interval: Duration::ZERO,
             send_lease: Duration::from_secs(60),
@@ -90,10 +98,15 @@ pub struct Engine {
     pub clock: Clock,
     pub settings: Arc<Settings>,
     pub metrics: metrics::Metrics,
+    /// The install-wide provider; [`provider::for_org`] says which one carries an org's
+    /// texts.
     pub provider: provider::Provider,
     /// Status callbacks the mock provider reports, applied by the workers.
     pub status_feed: deliveries::StatusFeed,
     pub(crate) flags: flags::FlagCache,
+    pub(crate) providers: provider::connection::ProviderCache,
+    /// Seals and opens orgs' provider credentials; `None` without a secret key.
+    pub(crate) sealer: Option<secrets::Sealer>,
 }
 
 impl Engine {
@@ -116,20 +129,27 @@ impl Engine {
         Ok(Self {
             db,
             clock,
+            sealer: secrets::Sealer::new(settings.secret_key.as_ref()),
             settings: Arc::new(settings),
             metrics: metrics::Metrics::default(),
             provider,
             status_feed,
             flags: flags::FlagCache::default(),
+            providers: provider::connection::ProviderCache::default(),
         })
     }
 
     /// The URL status callbacks should be posted to, when we know our public address.
     pub fn status_callback_url(&self) -> Option<String> {
+        self.webhooks().map(|w| w.status_callback)
+    }
+
+    /// Our webhook URLs, when we know our public address.
+    pub fn webhooks(&self) -> Option<provider::Webhooks> {
         self.settings
             .public_base_url
-            .as_ref()
-            .map(|base| format!("{base}/webhooks/twilio/status"))
+            .as_deref()
+            .map(provider::Webhooks::at)
     }
 }
 

@@ -7,11 +7,13 @@ mod composer;
 mod dashboard;
 mod inbox;
 mod messages;
+mod numbers;
 mod ops;
 mod routing;
 mod session;
 mod settings;
 mod setup;
+mod setup_steps;
 mod sitter;
 mod violations;
 
@@ -51,10 +53,12 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(inbox::router())
         .merge(messages::router())
+        .merge(numbers::router())
         .merge(ops::router())
         .merge(routing::router())
         .merge(settings::router())
         .merge(setup::router())
+        .merge(setup_steps::router())
         .merge(sitter::router())
         .merge(violations::router())
 }
@@ -74,6 +78,21 @@ fn flash(done: Option<&str>) -> Option<&'static str> {
         "replayed" => "Replayed: the job is queued again.",
         "discarded" => "Discarded: the job will not run again.",
         "saved" => "Saved.",
+        "bought" => "Bought: the number is yours.",
+        "imported" => "Imported: the number is in your list.",
+        "assigned" => "Assigned.",
+        "quarantined" => {
+            "Quarantined: nothing is sent from it, and texts to it go to the owner inbox."
+        }
+        "restored" => "Restored: the number is active again.",
+        "given_back" => "Given back to the provider.",
+        "pool_saved" => "The pool settings are saved.",
+        "connected" => "Connected.",
+        "tested" => "Connection successful",
+        "numbers_saved" => "Your numbers are saved.",
+        "webhooks_installed" => "Your numbers now send their texts to Switchboard.",
+        "ready" => "Everything is ready.",
+        "not_ready" => "Not ready yet: see what to do below.",
         _ => return None,
     })
 }
@@ -96,6 +115,17 @@ fn fixable(e: engine::Error) -> Result<(StatusCode, String), engine::Error> {
                 "failNext" => "Fail next",
                 "errorCode" => "Error code",
                 "latencyMs" => "Latency",
+                "e164" => "The number",
+                "sid" => "The number's id",
+                "region" => "The area code or state",
+                "type" => "The type",
+                "userId" => "The sitter",
+                "threadId" => "The conversation",
+                "accountSid" => "The Account SID",
+                "authToken" => "The Auth Token",
+                "releaseAfterDays" => "The release period",
+                "lowWater" => "The low-water mark",
+                "numbers" => "The selection",
                 other => other,
             };
             Ok((StatusCode::BAD_REQUEST, format!("{what} {reason}.")))
