@@ -352,15 +352,16 @@ pub async fn replay(engine: &Engine, tx: &mut Tx, queue: &str, payload: &str) ->
     }
 }
 
-/// Jobs not yet finished (running, or waiting and due within a minute: retries in
-/// backoff count, tomorrow's daily run does not), across every queue. Tests wait for this
-/// to reach zero instead of sleeping.
+/// Jobs not yet finished: running, or waiting and due within the next 10 seconds
+/// (retries in backoff and paced sends count; tomorrow's daily run does not, until it
+/// is about to run), across every queue. Tests wait for this to reach zero instead of
+/// sleeping; the window stays well inside their 30 s wait.
 pub async fn unfinished(db: &Db) -> Result<i64> {
     let n: i64 = match db {
         Db::Sqlite(p, _) => {
             sqlx::query_scalar(
                 "select count(*) from Jobs where status = 'Running'
-                    or (status in ('Pending', 'Queued') and run_at <= strftime('%s', 'now') + 60)",
+                    or (status in ('Pending', 'Queued') and run_at <= strftime('%s', 'now') + 10)",
             )
             .fetch_one(p)
             .await?
@@ -368,7 +369,7 @@ pub async fn unfinished(db: &Db) -> Result<i64> {
         Db::Postgres(p) => {
             sqlx::query_scalar(
                 "select count(*) from apalis.jobs where status = 'Running'
-                    or (status in ('Pending', 'Queued') and run_at <= now() + interval '1 minute')",
+                    or (status in ('Pending', 'Queued') and run_at <= now() + interval '10 seconds')",
             )
             .fetch_one(p)
             .await?

@@ -763,6 +763,31 @@ async fn bad_credentials_name_the_field_and_a_wrong_token_fails_the_test_in_plai
         .await;
     let test = w.ok("/api/setup/provider/test", json!({})).await;
     assert_eq!(test["ok"], true);
+    // A sealed token this instance cannot open (another secret key) fails the test and
+    // the readiness check in words, not with an error page.
+    // (Connecting drops the provider this process keeps; the row is then changed behind
+    // its back.)
+    w.ok("/api/setup/provider/connect", json!({"provider": "mock"}))
+        .await;
+    app.exec(
+        "update org_provider set kind = 'twilio', account_sid = $1, auth_token_sealed = $2",
+        &[
+            ACCOUNT_SID,
+            "c2VhbGVkIHdpdGggYW5vdGhlciBrZXkgYW5kIGxvbmcgZW5vdWdo",
+        ],
+    )
+    .await;
+    let test = w.ok("/api/setup/provider/test", json!({})).await;
+    assert_eq!(test["ok"], false);
+    assert!(
+        test["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be read with this SWITCHBOARD_SECRET_KEY"),
+        "{test}"
+    );
+    let ready = w.get("/api/setup/readiness").await;
+    assert_eq!(check(&ready, "provider")["ok"], false, "{ready}");
     w.seen.assert_never_showed(wrong);
     w.seen.assert_never_showed(AUTH_TOKEN);
 }

@@ -85,7 +85,7 @@ pub struct Number {
     pub assigned_to_user_id: Option<String>,
     /// A pool number's conversation (the thread it is lent to).
     pub assigned_to_thread_id: Option<String>,
-    /// The sitter's name, or the client's name (or number) of the conversation.
+    /// The sitter's name, or the client's name (or redacted number) of the conversation.
     pub assigned_to_name: Option<String>,
     pub created_at: String,
 }
@@ -98,7 +98,9 @@ struct NumberView {
     status: String,
     assigned_user_id: Option<String>,
     assigned_thread_id: Option<String>,
-    assigned_name: Option<String>,
+    user_name: Option<String>,
+    client_name: Option<String>,
+    client_e164: Option<String>,
     created_at: Millis,
 }
 
@@ -111,7 +113,10 @@ impl From<NumberView> for Number {
             status: r.status,
             assigned_to_user_id: r.assigned_user_id,
             assigned_to_thread_id: r.assigned_thread_id,
-            assigned_to_name: r.assigned_name,
+            assigned_to_name: r
+                .user_name
+                .or(r.client_name)
+                .or_else(|| r.client_e164.as_deref().map(crate::phone::redact)),
             created_at: crate::clock::to_rfc3339(r.created_at),
         }
     }
@@ -119,7 +124,7 @@ impl From<NumberView> for Number {
 
 const VIEW: &str =
     "select n.number_id, n.e164, n.class, n.status, n.assigned_user_id, n.assigned_thread_id,
-        coalesce(u.name, c.name, t.client_e164) as assigned_name, n.created_at
+        u.name as user_name, c.name as client_name, t.client_e164, n.created_at
    from number n
    left join app_user u on u.user_id = n.assigned_user_id
    left join thread t on t.thread_id = n.assigned_thread_id
@@ -188,21 +193,28 @@ pub async fn get(db: &Db, org_id: &str, number_id: &str) -> Result<Number> {
 }
 
 /// A conversation on a number, as a pool number's "lend to" choice shows it.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Conversation {
     pub thread_id: String,
-    /// The client's name, or their number.
+    /// The client's name, or their number redacted.
     pub label: String,
 }
 
 /// The most recent conversations on one of the org's numbers.
 pub async fn conversations(db: &Db, org_id: &str, number_id: &str) -> Result<Vec<Conversation>> {
-    Ok(db!(db, c => sqlx::query_as(
-        "select t.thread_id, coalesce(c.name, t.client_e164) as label
+    let rows: Vec<(String, Option<String>, String)> = db!(db, c => sqlx::query_as(
+        "select t.thread_id, c.name, t.client_e164
            from thread t left join client c on c.client_id = t.client_id
           where t.org_id = $1 and t.number_id = $2
           order by t.last_activity_at desc, t.thread_id limit 20")
-        .bind(org_id).bind(number_id).fetch_all(c).await)?)
+        .bind(org_id).bind(number_id).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(thread_id, name, e164)| Conversation {
+            thread_id,
+            label: name.unwrap_or_else(|| crate::phone::redact(&e164)),
+        })
+        .collect())
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

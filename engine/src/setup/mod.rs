@@ -103,7 +103,18 @@ pub const CONNECTION_OK: &str = "Connection successful";
 
 /// Step 2: asks the org's provider for its account. Audited; success moves the wizard on.
 pub async fn test_connection(engine: &Engine, scope: &OwnerScope) -> Result<ConnectionTest> {
-    let provider = provider::for_org(engine, &scope.org_id).await?;
+    // Stored credentials this instance cannot open fail the test, in words.
+    let provider = match provider::for_org(engine, &scope.org_id).await {
+        Ok(provider) => provider,
+        Err(Error::Provider(message)) => {
+            return Ok(ConnectionTest {
+                ok: false,
+                message,
+                account_name: None,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let result = match provider.account().await {
         Ok(account) if account.status == "active" => ConnectionTest {
             ok: true,

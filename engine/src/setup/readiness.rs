@@ -42,7 +42,10 @@ pub async fn readiness(engine: &Engine, scope: &OwnerScope) -> Result<Readiness>
     let mut checks = Vec::new();
 
     let status = connection::status(engine, org_id).await?;
-    checks.push(if status.connected {
+    let provider = provider::for_org(engine, org_id).await;
+    checks.push(if let Err(e) = &provider {
+        check("provider", "Provider connected", false, e.to_string())
+    } else if status.connected {
         check(
             "provider",
             "Provider connected",
@@ -115,7 +118,9 @@ pub async fn readiness(engine: &Engine, scope: &OwnerScope) -> Result<Readiness>
         )
     });
 
-    let provider = provider::for_org(engine, org_id).await?;
+    let needs_webhooks = provider
+        .as_ref()
+        .map_or(true, provider::Provider::needs_webhooks);
     let webhooks = match super::webhooks::status(engine, scope).await {
         Ok(w) if !w.needed => check("webhooks", "Texts reach Switchboard", true, w.message),
         Ok(w) if w.verified => check("webhooks", "Texts reach Switchboard", true, w.message),
@@ -129,28 +134,26 @@ pub async fn readiness(engine: &Engine, scope: &OwnerScope) -> Result<Readiness>
     };
     checks.push(webhooks);
 
-    checks.push(
-        match (&engine.settings.public_base_url, provider.needs_webhooks()) {
-            (_, false) => check(
-                "publicUrl",
-                "Public address",
-                true,
-                "Not needed with the test provider",
-            ),
-            (Some(url), true) => check(
-                "publicUrl",
-                "Public address",
-                true,
-                format!("Your provider reaches Switchboard at {url}"),
-            ),
-            (None, true) => check(
-                "publicUrl",
-                "Public address",
-                false,
-                super::webhooks::NO_PUBLIC_URL,
-            ),
-        },
-    );
+    checks.push(match (&engine.settings.public_base_url, needs_webhooks) {
+        (_, false) => check(
+            "publicUrl",
+            "Public address",
+            true,
+            "Not needed with the test provider",
+        ),
+        (Some(url), true) => check(
+            "publicUrl",
+            "Public address",
+            true,
+            format!("Your provider reaches Switchboard at {url}"),
+        ),
+        (None, true) => check(
+            "publicUrl",
+            "Public address",
+            false,
+            super::webhooks::NO_PUBLIC_URL,
+        ),
+    });
 
     let owners: i64 = db!(db, c => sqlx::query_scalar(
         "select count(*) from app_user where org_id = $1 and role = 'owner'")
