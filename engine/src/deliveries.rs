@@ -124,6 +124,9 @@ pub async fn new_attempt(
     )
 }
 
+/// A Twilio long code sends about one text a second; faster, Twilio queues them itself.
+pub const TWILIO_PACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Queues the job for a `queued` attempt, after `delay` plus whatever pacing the business
 /// number needs: texts leave one number at most once per `send_interval`, so a burst
 /// waits its turn here instead of failing at the carrier.
@@ -134,7 +137,16 @@ pub async fn schedule(
     number_id: &str,
     delay: std::time::Duration,
 ) -> Result<()> {
-    let interval = engine.settings.send_interval.as_millis() as i64;
+    let interval = match engine.settings.send_interval {
+        Some(interval) => interval,
+        None if crate::provider::connection::kind_in(engine, tx, &job.org_id).await?
+            == "twilio" =>
+        {
+            TWILIO_PACE
+        }
+        None => std::time::Duration::ZERO,
+    }
+    .as_millis() as i64;
     let mut wait = delay;
     if interval > 0 {
         let earliest = engine.clock.now() + delay.as_millis() as i64;

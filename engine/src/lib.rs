@@ -57,8 +57,9 @@ pub struct Settings {
     pub secret_key: Option<secrecy::SecretString>,
     /// Our public URL, for the status callbacks we ask the provider to post.
     pub public_base_url: Option<String>,
-    /// Pacing: the least time between two texts leaving one business number (zero: none).
-    pub send_interval: Duration,
+    /// Pacing: the least time between two texts leaving one business number (zero:
+    /// none). `None`: the org's provider's own pace, 1 s for Twilio, none for the mock.
+    pub send_interval: Option<Duration>,
     /// How long a send may be in flight before, with no outcome recorded, it is `uncertain`.
     pub send_lease: Duration,
     /// Feature flags' install-wide values (an org may override them).
@@ -84,7 +85,7 @@ impl Default for Settings {
             twilio_api_base: provider::twilio::API_BASE.to_owned(),
             secret_key: None,
             public_base_url: None,
-            send_interval: Duration::ZERO,
+            send_interval: None,
             send_lease: Duration::from_secs(60),
             flag_defaults: flags::ALL.iter().map(|f| ((*f).to_owned(), true)).collect(),
         }

@@ -831,3 +831,53 @@ async fn without_a_public_url_twilio_webhooks_cannot_be_installed_and_readiness_
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_org_on_its_own_twilio_is_paced_at_one_text_a_second_and_the_mock_is_not() {
+    let fake = FakeTwilio::start().await;
+    for e164 in engine::provider::mock_account::STARTER_NUMBERS {
+        fake.add_number(e164);
+    }
+    let api_base = fake.base_url();
+    let app = TestApp::spawn_with(|c| {
+        c.secret_key = Some(SecretString::from(SECRET.to_owned()));
+        c.twilio_api_base = api_base;
+        c.public_base_url = Some(BASE.to_owned());
+    })
+    .await;
+    engine::demo::seed(&app.engine).await.unwrap();
+    let w = Wizard::new(&app).await;
+    let john = tests::thread_on(&app, &w.owner, "John Smith", demo::FRONT_DESK).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let next_send_at = || async {
+        let at: i64 = engine::db!(&app.engine.db, c => sqlx::query_scalar(
+            "select next_send_at from number where e164 = $1")
+            .bind(demo::FRONT_DESK).fetch_one(c).await)
+        .unwrap();
+        at
+    };
+    let path = format!("/api/messages/threads/{john}/messages");
+    w.post(&path, json!({"body": "Mock, unpaced"})).await;
+    assert_eq!(next_send_at().await, 0, "the mock reserves no slots");
+    app.drain().await;
+    w.ok("/api/setup/provider/connect", twilio(AUTH_TOKEN))
+        .await;
+    for body in ["First", "Second"] {
+        let (status, _) = w.post(&path, json!({ "body": body })).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let ahead = next_send_at().await - app.engine.clock.now();
+    assert!(
+        (1_500..=2_000).contains(&ahead),
+        "two Twilio slots reserved a second apart: {ahead} ms"
+    );
+    app.drain().await;
+    let sends = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/Messages.json"))
+        .count();
+    assert_eq!(sends, 2);
+}
