@@ -1137,7 +1137,7 @@ async fn the_numbers_page_lists_filters_buys_imports_and_quarantines() {
     .await;
     assert_eq!(
         (status, to.as_str()),
-        (StatusCode::SEE_OTHER, "/numbers?done=restored")
+        (StatusCode::SEE_OTHER, "/numbers?done=number_restored")
     );
     let (status, _, page) = form(
         &c,

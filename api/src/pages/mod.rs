@@ -80,11 +80,11 @@ fn flash(done: Option<&str>) -> Option<&'static str> {
         "saved" => "Saved.",
         "bought" => "Bought: the number is yours.",
         "imported" => "Imported: the number is in your list.",
-        "assigned" => "Assigned.",
+        "number_assigned" => "Assigned.",
         "quarantined" => {
             "Quarantined: nothing is sent from it, and texts to it go to the owner inbox."
         }
-        "restored" => "Restored: the number is active again.",
+        "number_restored" => "Restored: the number is active again.",
         "given_back" => "Given back to the provider.",
         "pool_saved" => "The pool settings are saved.",
         "connected" => "Connected.",

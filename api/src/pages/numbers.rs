@@ -238,7 +238,7 @@ async fn assign(
         Assignee::User(id)
     };
     let done = lifecycle::assign(&state.engine, &scope, &number_id, to).await;
-    answer(&state, &caller, &scope, done, "assigned").await
+    answer(&state, &caller, &scope, done, "number_assigned").await
 }
 
 #[derive(Deserialize)]
@@ -273,7 +273,11 @@ async fn release(
     check_csrf(&caller, &form.csrf)?;
     let give_back = form.give_back.is_some();
     let done = lifecycle::release(&state.engine, &scope, &number_id, give_back).await;
-    let what = if give_back { "given_back" } else { "restored" };
+    let what = if give_back {
+        "given_back"
+    } else {
+        "number_restored"
+    };
     answer(&state, &caller, &scope, done, what).await
 }
 
