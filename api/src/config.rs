@@ -45,7 +45,7 @@ impl Default for Config {
             secret_key: None,
             twilio_account_sid: None,
             twilio_auth_token: None,
-            twilio_api_base: "https://api.twilio.com".to_owned(),
+            twilio_api_base: engine::provider::twilio::API_BASE.to_owned(),
             log_format: "text".to_owned(),
             job_poll: Duration::from_millis(100),
             job_concurrency: 4,
@@ -243,16 +243,13 @@ impl Config {
             }
             _ => engine::ProviderSettings::Mock,
         };
-        let default_interval = if self.provider == "twilio" {
-            Duration::from_secs(1)
-        } else {
-            Duration::ZERO
-        };
         engine::Settings {
             retry_base: self.retry_base,
             provider,
+            twilio_api_base: self.twilio_api_base.clone(),
+            secret_key: self.secret_key.clone(),
             public_base_url: self.public_base_url.clone(),
-            send_interval: self.send_interval.unwrap_or(default_interval),
+            send_interval: self.send_interval,
             send_lease: self.send_lease,
             flag_defaults: self.flags.clone(),
         }

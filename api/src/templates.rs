@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 20] = [
+const PAGES: [(&str, &str); 21] = [
     (
         "routing.html",
         include_str!("../../web/templates/routing.html"),
@@ -67,6 +67,10 @@ const PAGES: [(&str, &str); 20] = [
     (
         "assignments.html",
         include_str!("../../web/templates/assignments.html"),
+    ),
+    (
+        "numbers.html",
+        include_str!("../../web/templates/numbers.html"),
     ),
 ];
 

@@ -387,3 +387,87 @@ async fn a_send_cut_off_by_a_crash_is_marked_uncertain_and_never_resent() {
     let (code, _) = second.terminate();
     assert_eq!(code, 0);
 }
+
+/// An org connects its own Twilio account (the fake), tests it, points its numbers at
+/// us and texts through it, with debug logs on: the auth token, in clear or inside the
+/// Basic credentials, appears in no log line.
+#[tokio::test]
+async fn the_twilio_auth_token_never_reaches_the_logs() {
+    use base64::Engine as _;
+    use tests::fake_twilio::{ACCOUNT_SID, AUTH_TOKEN, FakeTwilio};
+    let fake = FakeTwilio::start().await;
+    for e164 in engine::provider::mock_account::STARTER_NUMBERS {
+        fake.add_number(e164);
+    }
+    let (_dir, db, pg) = database().await;
+    let api_base = fake.base_url();
+    let env = [
+        ("SWITCHBOARD_SECRET_KEY", "an instance secret for this test"),
+        ("TWILIO_API_BASE", api_base.as_str()),
+        ("PUBLIC_BASE_URL", "https://switchboard.example.com"),
+        ("SWITCHBOARD_SEND_INTERVAL_MS", "0"),
+    ];
+    let app = start_with(&db, &["serve", "--demo"], &env);
+    let c = login(&app.url).await;
+    let post = |path: &str, body: Value| c.post(format!("{}{path}", app.url)).json(&body).send();
+    let connect = serde_json::json!({"provider": "twilio", "accountSid": ACCOUNT_SID, "authToken": AUTH_TOKEN});
+    assert_eq!(
+        post("/api/setup/provider/connect", connect)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let test: Value = post("/api/setup/provider/test", Value::Null)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(test["ok"], true, "{test}");
+    let hooks: Value = post("/api/setup/webhooks/install", Value::Null)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hooks["verified"], true, "{hooks}");
+    let threads = owner_threads(&app.url).await;
+    let john = threads
+        .iter()
+        .find(|t| t["clientName"] == "John Smith")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = post(
+        &format!("/api/messages/threads/{john}/messages"),
+        serde_json::json!({"body": "Via the org's Twilio"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    wait_until("the text reached Twilio", || async {
+        fake.requests()
+            .iter()
+            .any(|r| r.path.ends_with("/Messages.json"))
+    })
+    .await;
+    let (code, logs) = app.terminate();
+    assert_eq!(code, 0, "clean exit:\n{logs}");
+    assert!(
+        logs.contains("provider connected"),
+        "the flow was logged:\n{logs}"
+    );
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"));
+    for secret in [AUTH_TOKEN, &AUTH_TOKEN[..12], basic.as_str()] {
+        assert!(
+            !logs.contains(secret),
+            "the logs show the token ({secret}):\n{logs}"
+        );
+    }
+    if let Some((admin, name)) = pg {
+        tests::drop_database(admin, name);
+    }
+}

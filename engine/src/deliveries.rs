@@ -124,6 +124,9 @@ pub async fn new_attempt(
     )
 }
 
+/// A Twilio long code sends about one text a second; faster, Twilio queues them itself.
+pub const TWILIO_PACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Queues the job for a `queued` attempt, after `delay` plus whatever pacing the business
 /// number needs: texts leave one number at most once per `send_interval`, so a burst
 /// waits its turn here instead of failing at the carrier.
@@ -134,7 +137,16 @@ pub async fn schedule(
     number_id: &str,
     delay: std::time::Duration,
 ) -> Result<()> {
-    let interval = engine.settings.send_interval.as_millis() as i64;
+    let interval = match engine.settings.send_interval {
+        Some(interval) => interval,
+        None if crate::provider::connection::kind_in(engine, tx, &job.org_id).await?
+            == "twilio" =>
+        {
+            TWILIO_PACE
+        }
+        None => std::time::Duration::ZERO,
+    }
+    .as_millis() as i64;
     let mut wait = delay;
     if interval > 0 {
         let earliest = engine.clock.now() + delay.as_millis() as i64;
@@ -278,7 +290,8 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
         body: row.body,
         status_callback: engine.status_callback_url(),
     };
-    let result = engine.provider.send(&job.org_id, &sms).await;
+    let provider = crate::provider::for_org(engine, &job.org_id).await?;
+    let result = provider.send(&job.org_id, &sms).await;
     let sent = match result {
         Ok(sent) => sent,
         Err(error) => {
@@ -359,12 +372,13 @@ async fn failed(
     engine.metrics.incr("outbound_attempt_failed_total");
     let run_attempt = run_attempt.max(1) as u32;
     if error.kind == ErrorKind::Transient && run_attempt < SendMessage::MAX_ATTEMPTS {
+        let provider = crate::provider::connection::kind_in(engine, tx, &job.org_id).await?;
         let next = new_attempt(
             tx,
             &job.org_id,
             &job.message_id,
             run_attempt + 1,
-            engine.provider.kind(),
+            provider,
             now,
         )
         .await?;
@@ -553,7 +567,8 @@ pub async fn retry_in(
         ));
     }
     let now = engine.clock.now();
-    let delivery = new_attempt(tx, org_id, message_id, 1, engine.provider.kind(), now).await?;
+    let provider = crate::provider::connection::kind_in(engine, tx, org_id).await?;
+    let delivery = new_attempt(tx, org_id, message_id, 1, provider, now).await?;
     let job = SendMessage {
         org_id: org_id.to_owned(),
         message_id: message_id.to_owned(),
@@ -803,5 +818,13 @@ pub async fn count(db: &Db, org_id: &str, status: &str) -> Result<i64> {
     Ok(
         db!(db, c => sqlx::query_scalar("select count(*) from delivery where org_id = $1 and status = $2")
         .bind(org_id).bind(status).fetch_one(c).await)?,
+    )
+}
+
+/// The org that sent the text with this provider id, if it was ours.
+pub async fn org_of(db: &Db, provider_message_id: &str) -> Result<Option<String>> {
+    Ok(
+        db!(db, c => sqlx::query_scalar("select org_id from delivery where provider_message_id = $1")
+        .bind(provider_message_id).fetch_optional(c).await)?,
     )
 }

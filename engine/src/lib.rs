@@ -35,7 +35,9 @@ pub mod policy;
 pub mod proactive;
 pub mod provider;
 pub mod routing;
+pub mod secrets;
 pub mod segments;
+pub mod setup;
 pub mod signature;
 pub mod sitters;
 pub mod store;
@@ -54,12 +56,17 @@ pub use store::{Db, Tx};
 pub struct Settings {
     /// Delay before the second attempt of a failed job; later attempts grow ×4.
     pub retry_base: Duration,
-    /// Which provider carries the install's texts.
+    /// Which provider carries the install's texts (an org may connect its own).
     pub provider: ProviderSettings,
+    /// Twilio's REST base URL, for orgs that connect their own Twilio account.
+    pub twilio_api_base: String,
+    /// The instance's secret key: what orgs' provider credentials are sealed with.
+    pub secret_key: Option<secrecy::SecretString>,
     /// Our public URL, for the status callbacks we ask the provider to post.
     pub public_base_url: Option<String>,
-    /// Pacing: the least time between two texts leaving one business number (zero: none).
-    pub send_interval: Duration,
+    /// Pacing: the least time between two texts leaving one business number (zero:
+    /// none). `None`: the org's provider's own pace, 1 s for Twilio, none for the mock.
+    pub send_interval: Option<Duration>,
     /// How long a send may be in flight before, with no outcome recorded, it is `uncertain`.
     pub send_lease: Duration,
     /// Feature flags' install-wide values (an org may override them).
@@ -82,8 +89,10 @@ impl Default for Settings {
         Self {
             retry_base: Duration::from_secs(2),
             provider: ProviderSettings::Mock,
+            twilio_api_base: provider::twilio::API_BASE.to_owned(),
+            secret_key: None,
             public_base_url: None,
-            send_interval: Duration::ZERO,
+            send_interval: None,
             send_lease: Duration::from_secs(60),
             flag_defaults: flags::ALL.iter().map(|f| ((*f).to_owned(), true)).collect(),
         }
@@ -97,10 +106,15 @@ pub struct Engine {
     pub clock: Clock,
     pub settings: Arc<Settings>,
     pub metrics: metrics::Metrics,
+    /// The install-wide provider; [`provider::for_org`] says which one carries an org's
+    /// texts.
     pub provider: provider::Provider,
     /// Status callbacks the mock provider reports, applied by the workers.
     pub status_feed: deliveries::StatusFeed,
     pub(crate) flags: flags::FlagCache,
+    pub(crate) providers: provider::connection::ProviderCache,
+    /// Seals and opens orgs' provider credentials; `None` without a secret key.
+    pub(crate) sealer: Option<secrets::Sealer>,
 }
 
 impl Engine {
@@ -123,20 +137,27 @@ impl Engine {
         Ok(Self {
             db,
             clock,
+            sealer: secrets::Sealer::new(settings.secret_key.as_ref()),
             settings: Arc::new(settings),
             metrics: metrics::Metrics::default(),
             provider,
             status_feed,
             flags: flags::FlagCache::default(),
+            providers: provider::connection::ProviderCache::default(),
         })
     }
 
     /// The URL status callbacks should be posted to, when we know our public address.
     pub fn status_callback_url(&self) -> Option<String> {
+        self.webhooks().map(|w| w.status_callback)
+    }
+
+    /// Our webhook URLs, when we know our public address.
+    pub fn webhooks(&self) -> Option<provider::Webhooks> {
         self.settings
             .public_base_url
-            .as_ref()
-            .map(|base| format!("{base}/webhooks/twilio/status"))
+            .as_deref()
+            .map(provider::Webhooks::at)
     }
 }
 

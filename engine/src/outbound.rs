@@ -308,8 +308,8 @@ pub async fn queue(
         },
     )
     .await?;
-    let delivery =
-        deliveries::new_attempt(tx, org_id, &message_id, 1, engine.provider.kind(), now).await?;
+    let provider = crate::provider::connection::kind_in(engine, tx, org_id).await?;
+    let delivery = deliveries::new_attempt(tx, org_id, &message_id, 1, provider, now).await?;
     let job = SendMessage {
         org_id: org_id.to_owned(),
         message_id: message_id.clone(),

@@ -471,3 +471,115 @@ async fn the_sitter_can_write_only_while_her_window_is_open() {
             .contains("This conversation is only available during your assignment window.")
     );
 }
+
+/// The seeds' demo step 1: the setup wizard, clicked through with the test provider.
+#[tokio::test]
+async fn the_owner_sets_up_messaging_with_the_test_provider_in_seven_steps() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    log_in(
+        &browser,
+        &app,
+        demo::OWNER_EMAIL,
+        demo::OWNER_PASSWORD,
+        "/dashboard",
+    )
+    .await;
+    browser.click("details.menu summary").await;
+    browser.click("a[href='/setup']").await;
+    browser.wait_for_path("/setup").await;
+    let title = "[data-testid=step-title]";
+
+    // 1. Connect: the test provider is chosen already.
+    browser
+        .wait_for_text(title, "Step 1: How texts are sent")
+        .await;
+    let chosen = browser
+        .execute(
+            "return document.querySelector('input[name=provider][value=mock]').checked;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(chosen, json!(true));
+    browser
+        .click("[data-testid=connect] button[type=submit]")
+        .await;
+    browser.wait_for_text(title, "Step 2").await;
+    browser
+        .wait_for_text("[data-testid=provider-status]", "Connected: Test provider")
+        .await;
+
+    // 2. Test the connection.
+    browser.click("form[action='/setup/test'] button").await;
+    browser
+        .wait_for_text(title, "Step 3: Choose your numbers")
+        .await;
+    browser
+        .wait_for_text(".flash", "Connection successful")
+        .await;
+
+    // 3. Choose numbers: the front desk, Sarah's number, a pool number.
+    for (e164, want) in [(demo::FRONT_DESK, "frontDesk"), (demo::POOL_NUMBER, "pool")] {
+        browser
+            .execute(
+                "document.querySelector(`select[name='number:${arguments[0]}']`).value = arguments[1];",
+                json!([e164, want]),
+            )
+            .await;
+    }
+    let sarah = browser
+        .value(&format!("select[name='number:{}']", demo::SARAH_NUMBER))
+        .await;
+    assert!(sarah.starts_with("sitter:") && sarah.len() > 7, "{sarah}");
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("setup-numbers.png")).await;
+    }
+    browser
+        .click("[data-testid=choose] button[type=submit]")
+        .await;
+    browser.wait_for_text(title, "Step 4").await;
+    browser
+        .wait_for_text(".flash", "Your numbers are saved.")
+        .await;
+
+    // 4. Nothing to buy: skip. 5. The test provider needs no webhooks.
+    browser.click("form[action='/setup/step'] button").await;
+    browser.wait_for_text(title, "Step 5").await;
+    browser
+        .wait_for_text("[data-testid=webhooks-status]", "nothing to install")
+        .await;
+    browser.click("form[action='/setup/step'] button").await;
+
+    // 6. Every check passes.
+    browser.wait_for_text(title, "Step 6").await;
+    browser
+        .click("form[action='/setup/readiness'] button")
+        .await;
+    browser.wait_for_text(title, "Step 7").await;
+    browser
+        .wait_for_text(".flash", "Everything is ready.")
+        .await;
+    browser.goto(&app.url("/setup?step=6")).await;
+    let checks = browser
+        .wait_for_text("[data-testid=readiness]", "An owner")
+        .await;
+    assert_eq!(checks.matches('✓').count(), 6, "{checks}");
+    assert!(!checks.contains('✗'), "{checks}");
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("setup-ready.png")).await;
+    }
+
+    // 7. Finish: to the dashboard; the wizard remembers it was finished.
+    browser.goto(&app.url("/setup")).await;
+    browser
+        .wait_for_text("[data-testid=ready]", "Everything is ready")
+        .await;
+    browser.click("form[action='/setup/finish'] button").await;
+    browser.wait_for_path("/dashboard").await;
+    browser.goto(&app.url("/setup")).await;
+    browser
+        .wait_for_text("[data-testid=setup-finished]", "Setup was finished")
+        .await;
+}

@@ -11,11 +11,13 @@ mod dashboard;
 mod forms;
 mod inbox;
 mod messages;
+mod numbers;
 mod ops;
 mod routing;
 mod session;
 mod settings;
 mod setup;
+mod setup_steps;
 mod sitter;
 mod violations;
 
@@ -58,10 +60,12 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(inbox::router())
         .merge(messages::router())
+        .merge(numbers::router())
         .merge(ops::router())
         .merge(routing::router())
         .merge(settings::router())
         .merge(setup::router())
+        .merge(setup_steps::router())
         .merge(sitter::router())
         .merge(violations::router())
 }
@@ -87,6 +91,21 @@ fn flash(done: Option<&str>) -> Option<&'static str> {
         "cancelled" => "The booking is cancelled.",
         "archived" => "The client is archived.",
         "restored" => "The client is restored.",
+        "bought" => "Bought: the number is yours.",
+        "imported" => "Imported: the number is in your list.",
+        "number_assigned" => "Assigned.",
+        "quarantined" => {
+            "Quarantined: nothing is sent from it, and texts to it go to the owner inbox."
+        }
+        "number_restored" => "Restored: the number is active again.",
+        "given_back" => "Given back to the provider.",
+        "pool_saved" => "The pool settings are saved.",
+        "connected" => "Connected.",
+        "tested" => "Connection successful",
+        "numbers_saved" => "Your numbers are saved.",
+        "webhooks_installed" => "Your numbers now send their texts to Switchboard.",
+        "ready" => "Everything is ready.",
+        "not_ready" => "Not ready yet: see what to do below.",
         _ => return None,
     })
 }
@@ -140,6 +159,16 @@ fn label(field: &str) -> &str {
         "status" => "Status",
         "beforeMinutes" => "Buffer before",
         "afterMinutes" => "Buffer after",
+        "e164" => "The number",
+        "sid" => "The number's id",
+        "region" => "The area code or state",
+        "type" => "The type",
+        "userId" => "The sitter",
+        "accountSid" => "The Account SID",
+        "authToken" => "The Auth Token",
+        "releaseAfterDays" => "The release period",
+        "lowWater" => "The low-water mark",
+        "numbers" => "The selection",
         other => other,
     }
 }

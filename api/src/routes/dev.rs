@@ -2,7 +2,7 @@
 
 use axum::{Router, extract::State, routing::get};
 use engine::provider::{
-    Provider,
+    self, Provider,
     mock::{self, MockConfig, MockMessage},
 };
 use serde::Serialize;
@@ -15,12 +15,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/dev/mock/config", get(config).post(set_config))
 }
 
-fn require_mock(state: &AppState) -> ApiResult<&mock::Mock> {
-    match &state.engine.provider {
+/// The mock, when it carries the org's texts.
+async fn require_mock(state: &AppState, org_id: &str) -> ApiResult<mock::Mock> {
+    match provider::for_org(&state.engine, org_id).await? {
         Provider::Mock(mock) => Ok(mock),
-        Provider::Twilio(_) => {
-            Err(engine::Error::NotFound("mock provider (this install sends through Twilio)").into())
-        }
+        Provider::Twilio(_) => Err(engine::Error::NotFound(
+            "mock provider (this organisation sends through Twilio)",
+        )
+        .into()),
     }
 }
 
@@ -36,7 +38,7 @@ pub async fn messages(
     State(state): State<AppState>,
     Owner(scope): Owner,
 ) -> ApiResult<axum::Json<MockMessageList>> {
-    require_mock(&state)?;
+    require_mock(&state, &scope.org_id).await?;
     let messages = mock::messages(&state.engine.db, &scope.org_id, 500).await?;
     Ok(axum::Json(MockMessageList { messages }))
 }
@@ -48,7 +50,7 @@ pub async fn config(
     State(state): State<AppState>,
     Owner(scope): Owner,
 ) -> ApiResult<axum::Json<MockConfig>> {
-    require_mock(&state)?;
+    require_mock(&state, &scope.org_id).await?;
     Ok(axum::Json(
         mock::config(&state.engine.db, &scope.org_id).await?,
     ))
@@ -63,7 +65,7 @@ pub async fn set_config(
     Owner(scope): Owner,
     Json(wanted): Json<MockConfig>,
 ) -> ApiResult<axum::Json<MockConfig>> {
-    let mock = require_mock(&state)?;
+    let mock = require_mock(&state, &scope.org_id).await?;
     let now = state.engine.clock.now();
     Ok(axum::Json(
         mock.set_config(&scope.org_id, &wanted, now).await?,

@@ -10,11 +10,13 @@ pub mod dev;
 pub mod diagnostics;
 pub mod health;
 pub mod messages;
+pub mod numbers;
 pub mod openapi;
 pub mod ops;
 pub mod policy;
 pub mod routing;
 pub mod settings;
+pub mod setup;
 pub mod sitter;
 pub mod sitters;
 pub mod threads;
@@ -35,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(dev::router())
         .merge(messages::router())
+        .merge(numbers::router())
         .merge(ops::router())
         .merge(policy::router())
         .merge(sitter::router())
@@ -44,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(openapi::router())
         .merge(routing::router())
         .merge(settings::router())
+        .merge(setup::router())
         .merge(threads::router())
         .merge(webhooks::router())
         .merge(window_settings::router())

@@ -123,7 +123,10 @@ pub async fn collect(
     Ok(OpsHealth {
         database,
         database_kind: db.kind().to_owned(),
-        provider: state.engine.provider.kind().to_owned(),
+        provider: engine::provider::for_org(&state.engine, &scope.org_id)
+            .await?
+            .kind()
+            .to_owned(),
         queues: jobs::queue_health(db).await?,
         failed_jobs: dead_letters::list(db, scope, "open").await?.len() as i64,
         last_webhook_at: inbound::last_received(db, &scope.org_id)

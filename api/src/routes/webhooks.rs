@@ -15,6 +15,8 @@ use axum::{
 use engine::{
     deliveries::{self, StatusUpdate},
     inbound::{self, Accepted, InboundSms},
+    numbers,
+    provider::connection,
 };
 use secrecy::ExposeSecret;
 
@@ -53,33 +55,31 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Checks `X-Twilio-Signature` against the public URL the provider called (never the
-/// `Host` header). With the Twilio provider a bad or missing signature is refused; with
-/// the mock provider signatures are optional.
-fn check_signature(
+/// `Host` header), with the auth token of the org the webhook is for: its own Twilio
+/// account's, or the install's Twilio's. When the mock carries the org's texts,
+/// signatures are optional.
+async fn check_signature(
     state: &AppState,
+    org_id: Option<&str>,
     headers: &HeaderMap,
     uri: &axum::http::Uri,
     params: &[(String, String)],
     body: &[u8],
 ) -> ApiResult<()> {
-    let (Some(token), Some(base)) = (
-        &state.config.twilio_auth_token,
-        &state.config.public_base_url,
-    ) else {
+    let Some(token) = connection::signing_token(&state.engine, org_id).await? else {
         return Ok(());
     };
-    if state.config.provider != "twilio" {
-        return Ok(());
-    }
-    let forbidden = || {
-        ApiError::Engine(engine::Error::Forbidden(
-            "the request signature is missing or wrong".into(),
-        ))
+    let forbidden = |why: &str| ApiError::Engine(engine::Error::Forbidden(why.to_owned().into()));
+    let Some(base) = &state.engine.settings.public_base_url else {
+        return Err(forbidden(
+            "the request signature cannot be checked: PUBLIC_BASE_URL is not set",
+        ));
     };
+    let wrong = "the request signature is missing or wrong";
     let signature = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(forbidden)?;
+        .ok_or_else(|| forbidden(wrong))?;
     let url = format!(
         "{base}{}",
         uri.path_and_query().map_or(uri.path(), |p| p.as_str())
@@ -90,7 +90,29 @@ fn check_signature(
     } else {
         engine::signature::verify(token, &url, params, signature)
     };
-    if valid { Ok(()) } else { Err(forbidden()) }
+    if valid { Ok(()) } else { Err(forbidden(wrong)) }
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The org owning the business number named by parameter `name`, if any org does.
+async fn org_of_number(
+    state: &AppState,
+    params: &[(String, String)],
+    name: &str,
+) -> ApiResult<Option<String>> {
+    Ok(match param(params, name) {
+        Some(e164) => numbers::by_e164(&state.engine.db, e164)
+            .await?
+            .map(|n| n.org_id),
+        None => None,
+    })
 }
 
 fn required(params: &[(String, String)], name: &'static str) -> ApiResult<String> {
@@ -151,7 +173,8 @@ pub async fn inbound_sms(
     let metrics = &state.engine.metrics;
     let result = async {
         let params = parse_params(&headers, &body)?;
-        check_signature(&state, &headers, &uri, &params, &body)?;
+        let org_id = org_of_number(&state, &params, "To").await?;
+        check_signature(&state, org_id.as_deref(), &headers, &uri, &params, &body).await?;
         let sms = InboundSms {
             provider_sid: required(&params, "MessageSid")?,
             from: required(&params, "From")?,
@@ -204,7 +227,16 @@ pub async fn status_callback(
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let params = parse_params(&headers, &body)?;
-    check_signature(&state, &headers, &uri, &params, &body)?;
+    // Our outbound texts leave from the org's number, so `From` names the org; failing
+    // that, the message we sent.
+    let org_id = match org_of_number(&state, &params, "From").await? {
+        Some(org_id) => Some(org_id),
+        None => match param(&params, "MessageSid") {
+            Some(sid) => deliveries::org_of(&state.engine.db, sid).await?,
+            None => None,
+        },
+    };
+    check_signature(&state, org_id.as_deref(), &headers, &uri, &params, &body).await?;
     let optional = |name: &str| {
         params
             .iter()

@@ -74,6 +74,14 @@ impl Mock {
         }
     }
 
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
     /// Changes how the mock misbehaves for an org.
     pub async fn set_config(
         &self,

@@ -6,8 +6,12 @@
 //! Errors carry the provider's error code and whether another attempt can help; the
 //! delivery pipeline retries only [`ErrorKind::Transient`] errors.
 
+pub mod connection;
 pub mod mock;
+pub mod mock_account;
 pub mod twilio;
+
+pub use connection::for_org;
 
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +111,79 @@ pub struct ProviderNumber {
     pub status_callback: Option<String>,
 }
 
+/// Where the provider should post a number's inbound texts and status callbacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhooks {
+    pub sms_url: String,
+    pub status_callback: String,
+}
+
+impl Webhooks {
+    /// Our two webhook URLs under the public base URL.
+    pub fn at(public_base_url: &str) -> Self {
+        let base = public_base_url.trim_end_matches('/');
+        Self {
+            sms_url: format!("{base}/webhooks/twilio/sms"),
+            status_callback: format!("{base}/webhooks/twilio/status"),
+        }
+    }
+
+    /// Whether the provider's number points at exactly these URLs.
+    pub fn installed_on(&self, number: &ProviderNumber) -> bool {
+        number.sms_url.as_deref() == Some(self.sms_url.as_str())
+            && number.status_callback.as_deref() == Some(self.status_callback.as_str())
+    }
+}
+
+/// Where to look for numbers for sale: a US area code (`415`) or a US state (`CA`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Region {
+    AreaCode(String),
+    State(String),
+}
+
+/// The states (and DC), for checking a search before it reaches the provider.
+const US_STATES: [&str; 51] = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY",
+];
+
+impl Region {
+    /// Three digits (not starting with 0 or 1) are an area code; two letters a state.
+    pub fn parse(input: &str) -> crate::Result<Self> {
+        let s = input.trim();
+        let digits = s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit());
+        if digits && !s.starts_with(['0', '1']) {
+            return Ok(Self::AreaCode(s.to_owned()));
+        }
+        let state = s.to_ascii_uppercase();
+        if US_STATES.contains(&state.as_str()) {
+            return Ok(Self::State(state));
+        }
+        Err(crate::Error::invalid(
+            "region",
+            "must be a 3-digit US area code such as 415 or a US state such as CA",
+        ))
+    }
+
+    /// What the provider is asked for: the area code or the state code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AreaCode(s) | Self::State(s) => s,
+        }
+    }
+
+    /// A state's place in the list, for the mock's made-up area code per state.
+    pub fn state_index(&self) -> Option<usize> {
+        match self {
+            Self::State(s) => US_STATES.iter().position(|st| st == s),
+            Self::AreaCode(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Provider {
     Mock(mock::Mock),
@@ -127,5 +204,149 @@ impl Provider {
             Self::Mock(p) => p.send(org_id, sms).await,
             Self::Twilio(p) => p.send(sms).await,
         }
+    }
+
+    /// Whether texts reach us only once the provider is told where to post them. The
+    /// mock delivers inside Switchboard and needs no webhooks.
+    pub fn needs_webhooks(&self) -> bool {
+        matches!(self, Self::Twilio(_))
+    }
+
+    /// The account the credentials open ("Test connection").
+    pub async fn account(&self) -> Result<Account, ProviderError> {
+        match self {
+            Self::Mock(_) => Ok(mock_account::account()),
+            Self::Twilio(p) => p.account().await,
+        }
+    }
+
+    /// Numbers for sale in a region.
+    pub async fn search_numbers(
+        &self,
+        org_id: &str,
+        region: &Region,
+    ) -> Result<Vec<AvailableNumber>, ProviderError> {
+        match self {
+            Self::Mock(p) => mock_account::available(p.db(), org_id, region).await,
+            Self::Twilio(p) => p.search_numbers(region.as_str()).await,
+        }
+    }
+
+    /// Buys a number for the org, pointing its webhooks at us when given.
+    pub async fn buy_number(
+        &self,
+        org_id: &str,
+        e164: &str,
+        webhooks: Option<&Webhooks>,
+    ) -> Result<ProviderNumber, ProviderError> {
+        match self {
+            Self::Mock(p) => mock_account::buy(p.db(), org_id, e164, p.now()).await,
+            Self::Twilio(p) => {
+                let (sms, status) = webhooks.map_or((None, None), |w| {
+                    (Some(w.sms_url.as_str()), Some(w.status_callback.as_str()))
+                });
+                p.buy_number(e164, sms, status).await
+            }
+        }
+    }
+
+    /// Every number on the org's account.
+    pub async fn list_numbers(&self, org_id: &str) -> Result<Vec<ProviderNumber>, ProviderError> {
+        match self {
+            Self::Mock(p) => mock_account::list(p.db(), org_id).await,
+            Self::Twilio(p) => p.list_numbers().await,
+        }
+    }
+
+    /// The account's number `e164`, if it has it.
+    pub async fn find_number(
+        &self,
+        org_id: &str,
+        e164: &str,
+    ) -> Result<Option<ProviderNumber>, ProviderError> {
+        match self {
+            Self::Mock(p) => Ok(mock_account::list(p.db(), org_id)
+                .await?
+                .into_iter()
+                .find(|n| n.e164 == e164)),
+            Self::Twilio(p) => p.find_number(e164).await,
+        }
+    }
+
+    /// Points a number's inbound texts and status callbacks at us (nothing to do for the
+    /// mock).
+    pub async fn install_webhooks(
+        &self,
+        sid: &str,
+        webhooks: &Webhooks,
+    ) -> Result<(), ProviderError> {
+        match self {
+            Self::Mock(_) => Ok(()),
+            Self::Twilio(p) => p
+                .install_webhooks(sid, &webhooks.sms_url, &webhooks.status_callback)
+                .await
+                .map(drop),
+        }
+    }
+
+    /// Stops a number's webhooks (nothing to do for the mock).
+    pub async fn remove_webhooks(&self, sid: &str) -> Result<(), ProviderError> {
+        match self {
+            Self::Mock(_) => Ok(()),
+            Self::Twilio(p) => p.remove_webhooks(sid).await.map(drop),
+        }
+    }
+
+    /// Gives a number back to the provider: it leaves the account.
+    pub async fn release_number(&self, org_id: &str, sid: &str) -> Result<(), ProviderError> {
+        match self {
+            Self::Mock(p) => mock_account::release(p.db(), org_id, sid).await,
+            Self::Twilio(p) => p.release_number(sid).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_area_codes_or_states() {
+        let area = |s: &str| Region::AreaCode(s.to_owned());
+        let state = |s: &str| Region::State(s.to_owned());
+        for (input, want) in [
+            ("415", Some(area("415"))),
+            (" 212 ", Some(area("212"))),
+            ("CA", Some(state("CA"))),
+            ("ny", Some(state("NY"))),
+            ("dc", Some(state("DC"))),
+            ("4155", None),
+            ("015", None),
+            ("123", None),
+            ("ZZ", None),
+            ("", None),
+            ("California", None),
+        ] {
+            assert_eq!(Region::parse(input).ok(), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn webhooks_live_under_the_public_url() {
+        let w = Webhooks::at("https://sb.example.com/");
+        assert_eq!(w.sms_url, "https://sb.example.com/webhooks/twilio/sms");
+        assert_eq!(
+            w.status_callback,
+            "https://sb.example.com/webhooks/twilio/status"
+        );
+        let mut n = ProviderNumber {
+            sid: "PN1".to_owned(),
+            e164: "+14155550101".to_owned(),
+            sms_url: Some(w.sms_url.clone()),
+            status_callback: None,
+        };
+        assert!(!w.installed_on(&n));
+        n.status_callback = Some(w.status_callback.clone());
+        assert!(w.installed_on(&n));
     }
 }

@@ -16,6 +16,9 @@ use super::{
 };
 use crate::phone::{redact, redact_text};
 
+/// Twilio's own API, unless `TWILIO_API_BASE` says otherwise.
+pub const API_BASE: &str = "https://api.twilio.com";
+
 /// How long one request may take in all. Twilio answers in well under a second; past
 /// this the attempt counts as a transient failure and the pipeline retries it.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
