@@ -36,7 +36,6 @@ pub mod proactive;
 pub mod provider;
 pub mod routing;
 pub mod secrets;
-pub mod segments;
 pub mod setup;
 pub mod signature;
 pub mod sitters;
@@ -47,6 +46,8 @@ pub mod windows;
 
 use std::{sync::Arc, time::Duration};
 
+/// SMS segment counting lives with the templates that preview it.
+pub use automations::templates::segments;
 pub use clock::Clock;
 pub use error::{Error, Problems, Result};
 pub use store::{Db, Tx};

@@ -1,8 +1,6 @@
 //! SMS segment counting: how many messages a text costs and how much room is left.
 //!
-//! A copy of `engine::segments` (less the OpenAPI derives): the template preview needs it
-//! and `automations` cannot depend on `engine`. Since `engine` depends on this crate,
-//! the engine could re-export this module and drop its own copy.
+//! The one segment counter: `engine` re-exports it as `engine::segments`.
 //!
 //! A text that fits the GSM 03.38 alphabet travels as 7-bit septets: 160 in one segment,
 //! 153 per segment once it must be split (the rest is the concatenation header). Characters
