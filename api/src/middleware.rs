@@ -74,9 +74,11 @@ pub async fn flag_gate(State(state): State<AppState>, request: Request, next: Ne
     if needed.is_empty() {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     // Unauthenticated callers go on to the handler, which refuses them as usual.
     if let Ok(Some(caller)) = crate::auth::caller(&parts, &state).await {
+        // Kept for the handler's extractor, so the session is read once per request.
+        parts.extensions.insert(caller.clone());
         for flag in needed {
             match flags::enabled(&state.engine, &caller.org_id, flag).await {
                 Ok(true) => {}
