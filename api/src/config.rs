@@ -29,6 +29,8 @@ pub struct Config {
     pub send_interval: Option<Duration>,
     /// How long a send may stay in flight before it counts as `uncertain`.
     pub send_lease: Duration,
+    /// How long a campaign run may show no progress before it is taken up again.
+    pub run_lease: Duration,
     /// Feature flags from the seeds' rollout plan, global defaults (on unless turned off).
     pub flags: std::collections::BTreeMap<String, bool>,
 }
@@ -52,6 +54,7 @@ impl Default for Config {
             retry_base: Duration::from_secs(2),
             send_interval: None,
             send_lease: Duration::from_secs(60),
+            run_lease: Duration::from_secs(60),
             flags: FLAGS.iter().map(|f| ((*f).to_owned(), true)).collect(),
         }
     }
@@ -75,6 +78,7 @@ struct FileConfig {
     switchboard_retry_base_ms: Option<u64>,
     switchboard_send_interval_ms: Option<u64>,
     switchboard_send_lease_ms: Option<u64>,
+    switchboard_run_lease_ms: Option<u64>,
 }
 
 /// A configuration error: which setting, and what is wrong with it.
@@ -129,6 +133,7 @@ impl Config {
                     "SWITCHBOARD_SEND_LEASE_MS",
                     num(f.switchboard_send_lease_ms),
                 ),
+                ("SWITCHBOARD_RUN_LEASE_MS", num(f.switchboard_run_lease_ms)),
             ] {
                 if let Some(v) = v {
                     values.push((name, v));
@@ -203,6 +208,9 @@ impl Config {
             "SWITCHBOARD_SEND_LEASE_MS" => {
                 self.send_lease = ms(value)?.max(Duration::from_millis(100));
             }
+            "SWITCHBOARD_RUN_LEASE_MS" => {
+                self.run_lease = ms(value)?.max(Duration::from_millis(100));
+            }
             flag if FLAGS.contains(&flag) => {
                 let on = match value.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "on" | "yes" => true,
@@ -251,6 +259,7 @@ impl Config {
             public_base_url: self.public_base_url.clone(),
             send_interval: self.send_interval,
             send_lease: self.send_lease,
+            run_lease: self.run_lease,
             flag_defaults: self.flags.clone(),
         }
     }
@@ -263,7 +272,7 @@ impl Config {
     }
 }
 
-const VARS: [&str; 14] = [
+const VARS: [&str; 15] = [
     "DATABASE_URL",
     "SWITCHBOARD_ADDR",
     "SWITCHBOARD_PROVIDER",
@@ -278,6 +287,7 @@ const VARS: [&str; 14] = [
     "SWITCHBOARD_RETRY_BASE_MS",
     "SWITCHBOARD_SEND_INTERVAL_MS",
     "SWITCHBOARD_SEND_LEASE_MS",
+    "SWITCHBOARD_RUN_LEASE_MS",
 ];
 
 #[cfg(test)]

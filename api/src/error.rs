@@ -136,6 +136,20 @@ impl ApiError {
                         )
                     }
                 }
+                Error::Automation(invalid) => (
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    invalid.to_string(),
+                    Some(invalid.problems.iter().fold(BTreeMap::new(), |mut map, p| {
+                        let reason = p.to_string();
+                        let reason = reason
+                            .strip_prefix(&format!("{}: ", p.field))
+                            .unwrap_or(&reason)
+                            .to_owned();
+                        map.entry(p.field.clone()).or_insert(reason);
+                        map
+                    })),
+                ),
                 Error::Provider(m) => (StatusCode::BAD_GATEWAY, "provider", m.clone(), None),
                 Error::Database(_) | Error::Queue(_) | Error::Internal(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,

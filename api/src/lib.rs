@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod bench;
 pub mod config;
+pub mod csv;
 pub mod error;
 pub mod extract;
 pub mod loadtest;

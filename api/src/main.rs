@@ -41,8 +41,8 @@ enum Command {
     /// Send N signed inbound webhooks to a running server and report acknowledged
     /// requests/s, ack latency and routed messages/s end to end.
     Loadtest(api::loadtest::LoadtestArgs),
-    /// Measure outbound throughput in-process on a fresh database: texts queued, then
-    /// sent through the job, the mock provider and its status callbacks.
+    /// Measure in-process on a fresh database: outbound texts, automation executions, or
+    /// the reminder scan at scale.
     Bench {
         #[command(subcommand)]
         what: BenchKind,
@@ -59,6 +59,10 @@ enum Command {
 enum BenchKind {
     /// End-to-end outbound texts per second.
     Outbound(api::bench::BenchArgs),
+    /// Automation executions per second, end to end through the job workers.
+    Automations(api::bench::AutomationBenchArgs),
+    /// One reminder scan over 1,000 orgs × 1,000 clients × 5,000 bookings (seeded first).
+    Reminders(api::bench::ReminderBenchArgs),
 }
 
 #[tokio::main]
@@ -74,11 +78,13 @@ async fn main() {
         }
         return;
     }
-    if let Command::Bench {
-        what: BenchKind::Outbound(args),
-    } = cli.command
-    {
-        match api::bench::outbound(args).await {
+    if let Command::Bench { what } = cli.command {
+        let report = match what {
+            BenchKind::Outbound(args) => api::bench::outbound(args).await,
+            BenchKind::Automations(args) => api::bench::automations(args).await,
+            BenchKind::Reminders(args) => api::bench::reminders(args).await,
+        };
+        match report {
             Ok(report) => println!("{report}"),
             Err(e) => {
                 eprintln!("switchboard bench: {e:#}");
@@ -144,13 +150,18 @@ async fn seed_demo(state: &api::AppState) -> anyhow::Result<()> {
         .await
         .context("seeding the demo org")?
     {
-        demo::Seeded::Created { .. } => println!(
-            "switchboard: demo org seeded. Log in as {} / {} (owner) or {} / {} (sitter).",
-            demo::OWNER_EMAIL,
-            demo::OWNER_PASSWORD,
-            demo::SITTER_EMAIL,
-            demo::SITTER_PASSWORD
-        ),
+        demo::Seeded::Created { org_id } => {
+            demo::activate_automations(&state.engine, &org_id)
+                .await
+                .context("turning on the demo org's automations")?;
+            println!(
+                "switchboard: demo org seeded. Log in as {} / {} (owner) or {} / {} (sitter).",
+                demo::OWNER_EMAIL,
+                demo::OWNER_PASSWORD,
+                demo::SITTER_EMAIL,
+                demo::SITTER_PASSWORD
+            )
+        }
         demo::Seeded::AlreadyThere => {
             println!("switchboard: demo org already present; left as it is.")
         }

@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use crate::error::{ApiError, ApiResult};
 
-const PAGES: [(&str, &str); 21] = [
+const PAGES: [(&str, &str); 25] = [
     (
         "routing.html",
         include_str!("../../web/templates/routing.html"),
@@ -72,10 +72,28 @@ const PAGES: [(&str, &str); 21] = [
         "numbers.html",
         include_str!("../../web/templates/numbers.html"),
     ),
+    (
+        "automations.html",
+        include_str!("../../web/templates/automations.html"),
+    ),
+    (
+        "automation.html",
+        include_str!("../../web/templates/automation.html"),
+    ),
+    (
+        "automation_executions.html",
+        include_str!("../../web/templates/automation_executions.html"),
+    ),
+    (
+        "campaigns.html",
+        include_str!("../../web/templates/campaigns.html"),
+    ),
 ];
 
 pub const APP_CSS: &str = include_str!("../../web/static/app.css");
 pub const APP_JS: &str = include_str!("../../web/static/app.js");
+/// The automation builder's script, loaded only by the automations pages and settings.
+pub const AUTOMATIONS_JS: &str = include_str!("../../web/static/automations.js");
 
 #[derive(Clone)]
 pub struct Templates(Arc<Environment<'static>>);

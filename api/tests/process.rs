@@ -471,3 +471,135 @@ async fn the_twilio_auth_token_never_reaches_the_logs() {
         tests::drop_database(admin, name);
     }
 }
+
+/// A campaign run killed partway (SIGKILL: no chance to finish or give back its lease)
+/// is taken up by the next process when its lease has run out, and finishes: every
+/// booking is reminded exactly once.
+#[tokio::test]
+async fn a_campaign_run_killed_partway_finishes_in_the_next_process_reminding_each_booking_once() {
+    const N: usize = 300;
+    let (_dir, db, _pg) = database().await;
+    let env = [("SWITCHBOARD_RUN_LEASE_MS", "500")];
+    let first = start_with(&db, &["serve", "--demo"], &env);
+    let url = first.url.clone();
+    let c = login(&url).await;
+    // The demo's active automations would text every new booking too: quiet them.
+    let automations: Value = c
+        .get(format!("{url}/api/automations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for a in automations.as_array().unwrap() {
+        if a["status"] == "active" {
+            let res = c
+                .post(format!(
+                    "{url}/api/automations/{}/pause",
+                    a["id"].as_str().unwrap()
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for i in 0..N {
+        let client: Value = c
+            .post(format!("{url}/api/clients"))
+            .json(&serde_json::json!({"name": format!("Kim K{i:04}"), "phone": format!("+1555880{i:04}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let start = now + 2 * 3_600_000 + i as i64 * 60_000;
+        let iso = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        let res = c
+            .post(format!("{url}/api/bookings"))
+            .json(
+                &serde_json::json!({"clientId": client["id"], "serviceType": "dog_walk",
+                "startAt": iso(start), "endAt": iso(start + 3_600_000)}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let campaigns: Value = c
+        .get(format!("{url}/api/campaigns"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reminders = campaigns[0]["id"].as_str().unwrap().to_owned();
+    let run: Value = c
+        .post(format!("{url}/api/campaigns/{reminders}/run"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let run_url = format!("{url}/api/campaigns/runs/{run_id}");
+    loop {
+        let r: Value = c.get(&run_url).send().await.unwrap().json().await.unwrap();
+        assert_ne!(r["status"], "done", "the run finished before the kill: {r}");
+        if r["sent"].as_i64().unwrap_or(0) >= 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(first); // SIGKILL mid-run
+
+    let second = start_with(&db, &["serve"], &env);
+    let url = second.url.clone();
+    let c = login(&url).await;
+    let run_url = format!("{url}/api/campaigns/runs/{run_id}");
+    wait_until("the run is finished by the second process", || {
+        let (c, run_url) = (c.clone(), run_url.clone());
+        async move {
+            let r: Value = c.get(&run_url).send().await.unwrap().json().await.unwrap();
+            r["status"] == "done"
+        }
+    })
+    .await;
+    let last: Value = c.get(&run_url).send().await.unwrap().json().await.unwrap();
+    // The demo's own visit in the next day (David's) and ours.
+    assert_eq!(last["sent"], N as i64 + 1, "{last}");
+    let csv = c
+        .get(format!(
+            "{url}/api/owner/export/conversations.csv?days=1&include_phone=true"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let reminders: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains("a reminder from Snout Pet Care"))
+        .collect();
+    assert_eq!(reminders.len(), N + 1);
+    for i in 0..N {
+        let name = format!(",Kim K{i:04},");
+        let n = reminders.iter().filter(|l| l.contains(&name)).count();
+        assert_eq!(n, 1, "Kim K{i:04} was reminded {n} times");
+    }
+    let (code, _) = second.terminate();
+    assert_eq!(code, 0);
+}

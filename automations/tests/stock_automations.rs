@@ -1,11 +1,17 @@
-//! The stock automations, written as the engine will store them, save and test
-//! cleanly against their triggers' samples: the model covers what the product ships.
+//! The stock automations shipped in `scripts/` save and test cleanly against their
+//! triggers' samples, and say what the product promises.
 
 use automations::plan::{AutomationVersion, evaluate};
 use automations::triggers::{Trigger, sample};
 use serde_json::{Value, json};
 
-fn version(json: Value) -> AutomationVersion {
+/// A stock automation as the engine loads it: the JSON file, with the `.rhai` beside it
+/// (if any) as its conditions.
+fn version(file: &str, script: Option<&str>) -> AutomationVersion {
+    let mut json: Value = serde_json::from_str(file).unwrap();
+    if let Some(source) = script {
+        json["conditions"] = json!({"type": "script", "source": source.trim()});
+    }
     serde_json::from_value(json).unwrap()
 }
 
@@ -21,14 +27,10 @@ fn texts(v: &AutomationVersion, payload: &Value) -> Vec<String> {
 
 #[test]
 fn appointment_reminder_24_hours_before() {
-    let v = version(json!({
-        "trigger": {"event": "appointment.upcoming", "offset_minutes": 1440},
-        "conditions": {"type": "builder", "match": "all", "rows": [
-            {"field": "booking.status", "operator": "in", "value": ["scheduled", "confirmed"]}
-        ]},
-        "actions": [{"type": "send_sms", "to": "client", "template":
-            "Hi {{ client.first_name }}, a reminder from {{ org.name }}: your {{ booking.service_type | replace('_', ' ') }} is {{ booking.start | datetime }}."}]
-    }));
+    let v = version(
+        include_str!("../../scripts/appointment-reminder.json"),
+        None,
+    );
     assert_eq!(
         texts(&v, &sample(Trigger::AppointmentUpcoming)),
         ["Hi John, a reminder from Snout Pet Care: your dog walk is Mon, Jan 19 at 10:00 AM."]
@@ -37,11 +39,10 @@ fn appointment_reminder_24_hours_before() {
 
 #[test]
 fn booking_confirmation() {
-    let v = version(json!({
-        "trigger": {"event": "booking.created"},
-        "actions": [{"type": "send_sms", "to": "client", "template":
-            "Thanks {{ client.first_name }}! Your booking for {{ booking.start | date }} at {{ booking.start | time }} is in. We'll confirm your sitter soon."}]
-    }));
+    let v = version(
+        include_str!("../../scripts/booking-confirmation.json"),
+        None,
+    );
     assert_eq!(
         texts(&v, &sample(Trigger::BookingCreated)),
         [
@@ -52,11 +53,7 @@ fn booking_confirmation() {
 
 #[test]
 fn sitter_assigned() {
-    let v = version(json!({
-        "trigger": {"event": "booking.assigned"},
-        "actions": [{"type": "send_sms", "to": "client", "template":
-            "{{ sitter.first_name }} will be visiting on {{ booking.start | datetime }}."}]
-    }));
+    let v = version(include_str!("../../scripts/sitter-assigned.json"), None);
     assert_eq!(
         texts(&v, &sample(Trigger::BookingAssigned)),
         ["Sarah will be visiting on Mon, Jan 19 at 10:00 AM."]
@@ -65,14 +62,10 @@ fn sitter_assigned() {
 
 #[test]
 fn post_visit_thank_you_an_hour_later() {
-    let v = version(json!({
-        "trigger": {"event": "booking.completed"},
-        "actions": [
-            {"type": "wait", "minutes": 60},
-            {"type": "send_sms", "to": "client", "template":
-                "Thanks for having {{ sitter.first_name }} today, {{ client.first_name }}! Reply any time to book again."}
-        ]
-    }));
+    let v = version(
+        include_str!("../../scripts/post-visit-thank-you.json"),
+        None,
+    );
     assert_eq!(
         texts(&v, &sample(Trigger::BookingCompleted)),
         ["Thanks for having Sarah today, John! Reply any time to book again."]
@@ -81,17 +74,7 @@ fn post_visit_thank_you_an_hour_later() {
 
 #[test]
 fn lead_follow_up_next_day() {
-    let v = version(json!({
-        "trigger": {"event": "lead.created"},
-        "actions": [
-            {"type": "add_tag", "tag": "lead"},
-            {"type": "wait", "minutes": 1440},
-            {"type": "send_sms", "to": "client", "template":
-                "Hi {{ client.first_name }}, it's {{ org.name }}. Still looking for help with your pets? Reply with a day that suits you."},
-            {"type": "notify_owner", "title": "Lead followed up: {{ client.name }}",
-             "template": "Source: {{ lead.source }}. {{ lead.notes or '' }}"}
-        ]
-    }));
+    let v = version(include_str!("../../scripts/lead-follow-up.json"), None);
     assert_eq!(
         texts(&v, &sample(Trigger::LeadCreated)),
         [
@@ -103,16 +86,10 @@ fn lead_follow_up_next_day() {
 
 #[test]
 fn win_back_after_180_days() {
-    let v = version(json!({
-        "trigger": {"event": "schedule", "cron": "0 10 * * 1"},
-        "conditions": {"type": "script", "source":
-            "let days = client.days_since_last_visit;\ndays != () && days >= 180 && !client.opted_out"},
-        "actions": [
-            {"type": "send_sms", "to": "client", "template":
-                "We miss you, {{ client.first_name }}! It's been a while since our last visit. Want to book a walk this week?"},
-            {"type": "add_tag", "tag": "win-back"}
-        ]
-    }));
+    let v = version(
+        include_str!("../../scripts/win-back.json"),
+        Some(include_str!("../../scripts/win-back.rhai")),
+    );
     let payload = sample(Trigger::Schedule);
     assert_eq!(
         texts(&v, &payload),

@@ -242,6 +242,8 @@ pub async fn create_org(tx: &mut Tx, name: &str, now: Millis) -> Result<String> 
     let org_id = ids::new_id();
     tx!(tx, c => sqlx::query("insert into org (org_id, name, created_at) values ($1, $2, $3)")
         .bind(&org_id).bind(name).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::automations::stock::load(tx, &org_id, now).await?;
+    crate::campaigns::load_defaults(tx, &org_id, now).await?;
     Ok(org_id)
 }
 
@@ -294,4 +296,20 @@ pub async fn sitters(db: &Db, org_id: &str) -> Result<Vec<User>> {
         "select user_id, org_id, email, name, role, password_hash from app_user where org_id = $1 and role = 'sitter' order by name")
         .bind(org_id).fetch_all(c).await)?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// A user's own mobile number, if they gave one.
+pub async fn mobile(db: &Db, org_id: &str, user_id: &str) -> Result<Option<String>> {
+    let phone: Option<Option<String>> = db!(db, c => sqlx::query_scalar(
+        "select phone_e164 from app_user where org_id = $1 and user_id = $2")
+        .bind(org_id).bind(user_id).fetch_optional(c).await)?;
+    Ok(phone.flatten())
+}
+
+/// Sets (or clears) a user's own mobile number, already checked as E.164.
+pub async fn set_mobile(db: &Db, org_id: &str, user_id: &str, phone: Option<&str>) -> Result<()> {
+    let _turn = db.write_turn().await;
+    db!(db, c => sqlx::query("update app_user set phone_e164 = $3 where org_id = $1 and user_id = $2")
+        .bind(org_id).bind(user_id).bind(phone).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

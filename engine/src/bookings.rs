@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use ::automations::triggers::Trigger;
+
+use crate::automations::events::{self, Refs};
 use crate::{
     Db, Error, Problems, Result, Tx,
     accounts::OwnerScope,
@@ -14,8 +17,11 @@ use crate::{
     ids, paging, proactive, sitters, tx,
 };
 
-/// The statuses a request may set (`pending_reschedule` is kept for a later change).
+/// The statuses a request may set.
 pub const STATUSES: [&str; 4] = ["scheduled", "confirmed", "completed", "cancelled"];
+/// A client asked for another time (by replying to a reminder): the owner's to settle.
+/// Set by the reply, never by a request; lists may filter by it.
+pub const PENDING_RESCHEDULE: &str = "pending_reschedule";
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -29,7 +35,7 @@ pub struct Booking {
     /// The (first) visit's start and end.
     pub start_at: String,
     pub end_at: String,
-    /// `scheduled`, `confirmed`, `completed` or `cancelled`.
+    /// `scheduled`, `confirmed`, `completed`, `cancelled` or `pending_reschedule`.
     pub status: String,
     /// `none`, or `weekly`: the visit repeats every week at the same time.
     pub recurrence: String,
@@ -86,6 +92,41 @@ pub fn parse_recurrence(raw: &str) -> Result<bool> {
     }
 }
 
+/// When each visit of a booking starts within `[from, to)`: the one visit, or every
+/// weekly one. A cancelled booking has none; a completed one (a finished series, too)
+/// none after `now`.
+pub fn visit_starts(
+    start: Millis,
+    weekly: bool,
+    status: &str,
+    from: Millis,
+    to: Millis,
+    now: Millis,
+) -> Vec<Millis> {
+    let to = match status {
+        "cancelled" => return Vec::new(),
+        "completed" => to.min(now),
+        _ => to,
+    };
+    if !weekly {
+        return if (from..to).contains(&start) {
+            vec![start]
+        } else {
+            Vec::new()
+        };
+    }
+    // The first visit at or after `from`: rounded up to a whole number of weeks.
+    let first = if start >= from {
+        0
+    } else {
+        (from - start + proactive::WEEK - 1) / proactive::WEEK
+    };
+    (first..)
+        .map(|k| start + k * proactive::WEEK)
+        .take_while(|s| *s < to)
+        .collect()
+}
+
 pub fn parse_status(raw: &str) -> Result<&'static str> {
     STATUSES.into_iter().find(|s| *s == raw).ok_or_else(|| {
         Error::invalid(
@@ -137,6 +178,7 @@ const SELECT: &str = "select b.booking_id, b.client_id, cl.name as client_name, 
 /// Bookings by start time, paged.
 pub async fn list(db: &Db, scope: &OwnerScope, filter: &BookingFilter) -> Result<BookingPage> {
     let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(PENDING_RESCHEDULE) => PENDING_RESCHEDULE,
         Some(s) => parse_status(s)?,
         None => "",
     };
@@ -235,6 +277,13 @@ pub async fn create(
     )
     .await?;
     proactive::sync(tx, scope, &booking_id, proactive_threads, now).await?;
+    let refs = Refs::booking(&new.client_id, &booking_id);
+    let key = format!("booking.created:{booking_id}");
+    events::emit(tx, org_id, Trigger::BookingCreated, &key, &refs, now).await?;
+    if let Some(sitter) = &new.sitter_id {
+        let key = format!("booking.assigned:{booking_id}:{sitter}:{now}");
+        events::emit(tx, org_id, Trigger::BookingAssigned, &key, &refs, now).await?;
+    }
     Ok(booking_id)
 }
 
@@ -251,6 +300,7 @@ pub struct BookingChanges {
 
 #[derive(sqlx::FromRow)]
 struct Stored {
+    client_id: String,
     sitter_id: Option<String>,
     service_type: String,
     start_at: i64,
@@ -261,7 +311,7 @@ struct Stored {
 
 async fn stored(tx: &mut Tx, org_id: &str, booking_id: &str) -> Result<Stored> {
     let row: Option<Stored> = tx!(tx, c => sqlx::query_as(
-        "select sitter_id, service_type, start_at, end_at, status, recurring from booking
+        "select client_id, sitter_id, service_type, start_at, end_at, status, recurring from booking
           where org_id = $1 and booking_id = $2")
         .bind(org_id).bind(booking_id).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound("booking"))
@@ -272,6 +322,28 @@ async fn stored(tx: &mut Tx, org_id: &str, booking_id: &str) -> Result<Stored> {
 pub async fn update(
     tx: &mut Tx,
     scope: &OwnerScope,
+    booking_id: &str,
+    changes: &BookingChanges,
+    proactive_threads: bool,
+    now: Millis,
+) -> Result<()> {
+    update_by(
+        tx,
+        scope,
+        scope.into(),
+        booking_id,
+        changes,
+        proactive_threads,
+        now,
+    )
+    .await
+}
+
+/// [`update`], audited as done by `actor` (a client's reply, say) rather than the scope.
+pub(crate) async fn update_by(
+    tx: &mut Tx,
+    scope: &OwnerScope,
+    actor: audit::Actor<'_>,
     booking_id: &str,
     changes: &BookingChanges,
     proactive_threads: bool,
@@ -342,7 +414,7 @@ pub async fn update(
         audit::record(
             tx,
             org_id,
-            scope.into(),
+            actor,
             if status == "cancelled" && old.status != "cancelled" {
                 "booking.cancelled"
             } else {
@@ -362,12 +434,39 @@ pub async fn update(
     if replan {
         proactive::sync(tx, scope, booking_id, proactive_threads, now).await?;
     }
+    let refs = Refs::booking(&old.client_id, booking_id);
+    if let (Patch::Set(id), false) = (&changes.sitter_id, status == "cancelled") {
+        let key = format!("booking.assigned:{booking_id}:{id}:{now}");
+        events::emit(tx, org_id, Trigger::BookingAssigned, &key, &refs, now).await?;
+    }
+    if status != old.status {
+        let (trigger, ready) = match status.as_str() {
+            "completed" => (Trigger::BookingCompleted, sitter.is_some()),
+            "cancelled" => (Trigger::BookingCancelled, true),
+            _ => (Trigger::BookingCreated, false),
+        };
+        if ready {
+            let key = format!("{trigger}:{booking_id}");
+            events::emit(tx, org_id, trigger, &key, &refs, now).await?;
+        }
+    }
     Ok(())
 }
 
 /// Cancels a booking and removes its current and future windows. Cancelling twice is
 /// harmless; a completed booking cannot be cancelled. Audited.
 pub async fn cancel(tx: &mut Tx, scope: &OwnerScope, booking_id: &str, now: Millis) -> Result<()> {
+    cancel_by(tx, scope, scope.into(), booking_id, now).await
+}
+
+/// [`cancel`], audited as done by `actor`.
+pub(crate) async fn cancel_by(
+    tx: &mut Tx,
+    scope: &OwnerScope,
+    actor: audit::Actor<'_>,
+    booking_id: &str,
+    now: Millis,
+) -> Result<()> {
     let old = stored(tx, &scope.org_id, booking_id).await?;
     match old.status.as_str() {
         "cancelled" => Ok(()),
@@ -379,7 +478,69 @@ pub async fn cancel(tx: &mut Tx, scope: &OwnerScope, booking_id: &str, now: Mill
                 status: Some("cancelled".to_owned()),
                 ..BookingChanges::default()
             };
-            update(tx, scope, booking_id, &changes, false, now).await
+            update_by(tx, scope, actor, booking_id, &changes, false, now).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{clock::DAY, proactive::WEEK};
+
+    const NOW: Millis = 1_800_000_000_000;
+
+    #[test]
+    fn a_one_off_visit_is_in_a_range_or_not() {
+        let v = |start, status| visit_starts(start, false, status, NOW, NOW + DAY, NOW);
+        assert_eq!(v(NOW, "scheduled"), vec![NOW]);
+        assert_eq!(v(NOW + DAY - 1, "confirmed"), vec![NOW + DAY - 1]);
+        assert!(v(NOW + DAY, "scheduled").is_empty(), "the end is excluded");
+        assert!(v(NOW - 1, "scheduled").is_empty());
+        assert!(v(NOW + 1, "cancelled").is_empty());
+        assert_eq!(v(NOW + 1, "pending_reschedule"), vec![NOW + 1]);
+    }
+
+    #[test]
+    fn a_weekly_booking_has_a_visit_each_week_from_its_first() {
+        let start = NOW - 10 * WEEK + 3 * DAY;
+        // Tomorrow-sized ranges: one visit a week lands in the range that holds it.
+        assert_eq!(
+            visit_starts(start, true, "scheduled", NOW + 3 * DAY, NOW + 4 * DAY, NOW),
+            vec![NOW + 3 * DAY]
+        );
+        assert!(visit_starts(start, true, "scheduled", NOW, NOW + DAY, NOW).is_empty());
+        // Thirty days back: the visits of the last four weeks and a bit.
+        let month = visit_starts(start, true, "scheduled", NOW - 30 * DAY, NOW, NOW);
+        assert_eq!(
+            month,
+            vec![
+                NOW - 4 * WEEK + 3 * DAY,
+                NOW - 3 * WEEK + 3 * DAY,
+                NOW - 2 * WEEK + 3 * DAY,
+                NOW - WEEK + 3 * DAY
+            ]
+        );
+        // Nothing before the first visit.
+        assert_eq!(
+            visit_starts(NOW + DAY, true, "scheduled", NOW - WEEK, NOW + 2 * DAY, NOW),
+            vec![NOW + DAY]
+        );
+    }
+
+    #[test]
+    fn a_completed_series_has_no_visits_after_now() {
+        let start = NOW - 2 * WEEK;
+        assert_eq!(
+            visit_starts(
+                start,
+                true,
+                "completed",
+                NOW - 3 * WEEK,
+                NOW + 3 * WEEK,
+                NOW
+            ),
+            vec![NOW - 2 * WEEK, NOW - WEEK]
+        );
     }
 }

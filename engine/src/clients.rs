@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use ::automations::triggers::Trigger;
+
+use crate::automations::events::{self, Refs};
 use crate::{
     Db, Error, Problems, Result, Tx,
     accounts::OwnerScope,
@@ -171,6 +174,16 @@ pub struct NewClient {
     pub email: Option<String>,
     pub tags: Vec<String>,
     pub notes: String,
+    /// Set for someone who got in touch but has not booked: a lead.
+    pub lead: Option<NewLead>,
+}
+
+/// How a lead found the business.
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewLead {
+    /// `website`, `referral`, `phone`, `text`, … (1–40 characters).
+    pub source: String,
+    pub notes: Option<String>,
 }
 
 const MAX_NAME: usize = 100;
@@ -232,6 +245,18 @@ pub async fn create(
     let email = p.check(optional_email(new.email.as_deref()))?;
     let tags = p.check(fields::tags("tags", &new.tags))?;
     let notes = p.check(fields::text("notes", &new.notes, MAX_NOTES))?;
+    let lead = match &new.lead {
+        Some(l) => {
+            let source = p.check(fields::name("lead.source", &l.source, 40))?;
+            let notes = p.check(fields::text(
+                "lead.notes",
+                l.notes.as_deref().unwrap_or(""),
+                MAX_NOTES,
+            ))?;
+            source.map(|s| (s, notes.filter(|n| !n.is_empty())))
+        }
+        None => None,
+    };
     p.finish()?;
     let (Some(name), Some(phone), Some(email), Some(tags), Some(notes)) =
         (name, phone, email, tags, notes)
@@ -241,11 +266,14 @@ pub async fn create(
     check_phone_free(tx, &scope.org_id, &phone, "").await?;
     let client_id = ids::new_id();
     tx!(tx, c => sqlx::query(
-        "insert into client (client_id, org_id, name, phone_e164, email, notes, tags, opted_out, created_at)
+        "insert into client (client_id, org_id, name, phone_e164, email, notes, tags, opted_out, created_at,
+                             lead_source, lead_notes, lead_at)
          values ($1, $2, $3, $4, $5, $6, $7,
-                 coalesce((select opted_out from opt_out where org_id = $2 and phone_e164 = $4), false), $8)")
+                 coalesce((select opted_out from opt_out where org_id = $2 and phone_e164 = $4), false), $8,
+                 $9, $10, case when $9 is null then null else $8 end)")
         .bind(&client_id).bind(&scope.org_id).bind(&name).bind(&phone).bind(&email).bind(&notes)
         .bind(serde_json::to_string(&tags).unwrap_or_default()).bind(now)
+        .bind(lead.as_ref().map(|l| &l.0)).bind(lead.as_ref().and_then(|l| l.1.as_ref()))
         .execute(c).await.map(|r| r.rows_affected())).map_err(|e| phone_taken(e.into()))?;
     let linked = link_threads(tx, &scope.org_id, &client_id, &phone).await?;
     audit::record(
@@ -254,10 +282,32 @@ pub async fn create(
         scope.into(),
         "client.created",
         Some(("client", &client_id)),
-        &serde_json::json!({ "name": name, "tags": tags, "linkedThreads": linked }),
+        &serde_json::json!({ "name": name, "tags": tags, "linkedThreads": linked, "leadSource": lead.as_ref().map(|l| &l.0) }),
         now,
     )
     .await?;
+    let refs = Refs::client(&client_id);
+    let org_id = &scope.org_id;
+    events::emit(
+        tx,
+        org_id,
+        Trigger::ClientCreated,
+        &format!("client.created:{client_id}"),
+        &refs,
+        now,
+    )
+    .await?;
+    if lead.is_some() {
+        events::emit(
+            tx,
+            org_id,
+            Trigger::LeadCreated,
+            &format!("lead.created:{client_id}"),
+            &refs,
+            now,
+        )
+        .await?;
+    }
     Ok(client_id)
 }
 

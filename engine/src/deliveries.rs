@@ -7,7 +7,8 @@
 //! leaves evidence: an attempt still `sending` when its lease runs out is `uncertain`
 //! (it may or may not have gone out) and is surfaced to the owner, never resent blindly.
 //! Each job acts on exactly one attempt and only while it is `queued`, so a job that runs
-//! twice sends once.
+//! twice sends once. A text counts as sent ([`crate::counters`]) in the transaction that
+//! records it `submitted`, so it counts once too.
 //!
 //! A transient failure (from the provider's answer or a later status callback) queues the
 //! next attempt after a jittered exponential backoff, three attempts in all; a permanent
@@ -26,8 +27,8 @@ use crate::{
     Db, Engine, Result, Tx,
     alerts::{self, NewAlert, Severity},
     audit::{self, Actor},
-    clock::Millis,
-    db, dead_letters, ids,
+    clock::{self, Millis},
+    counters, db, dead_letters, ids,
     jobs::{self, Job},
     phone,
     provider::{ErrorKind, OutboundSms, ProviderError},
@@ -223,6 +224,10 @@ struct AttemptRow {
     to_e164: String,
     number_status: String,
     opted_out: bool,
+    /// The org's, for the day the text is counted on.
+    time_zone: String,
+    /// Whether the text goes to an owner's own mobile rather than to a client.
+    to_owner: bool,
 }
 
 async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
@@ -242,7 +247,10 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
                 (select n.status from message m join thread t on t.thread_id = m.thread_id
                    join number n on n.number_id = t.number_id where m.message_id = delivery.message_id) as number_status,
                 coalesce((select o.opted_out from message m join opt_out o on o.org_id = m.org_id and o.phone_e164 = m.to_e164
-                   where m.message_id = delivery.message_id), false) as opted_out")
+                   where m.message_id = delivery.message_id), false) as opted_out,
+                (select g.time_zone from org g where g.org_id = delivery.org_id) as time_zone,
+                exists (select 1 from message m join app_user u on u.org_id = m.org_id and u.phone_e164 = m.to_e164
+                   where m.message_id = delivery.message_id and u.role = 'owner') as to_owner")
         .bind(&job.delivery_id).bind(lease).bind(now).fetch_optional(c).await)?;
     drop(turn);
     let Some(row) = claimed else {
@@ -300,8 +308,10 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
             return tx.commit().await;
         }
     };
-    // The common case is one statement: attempt 1 went out.
+    // `submitted` and the org's sent counters commit together: a job delivered twice finds
+    // the attempt no longer `sending` and counts nothing.
     let now = engine.clock.now();
+    let mut tx = engine.db.begin().await?;
     let mut recorded = 0;
     let mut was_uncertain = false;
     for from in ["sending", "uncertain"] {
@@ -310,45 +320,48 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
                     error_message = null, updated_at = $3
               where delivery_id = $1 and status = '{from}'"
         );
-        let turn = engine.db.write_turn().await;
-        recorded = db!(&engine.db, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        recorded = tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&job.delivery_id).bind(&sent.provider_message_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-        drop(turn);
         if recorded > 0 {
             was_uncertain = from == "uncertain";
             break;
         }
     }
-    engine.metrics.incr("outbound_submitted_total");
-    tracing::info!(org_id = %job.org_id, message_id = %job.message_id, to = %phone::redact(&sms.to), "text handed to the provider");
+    if recorded > 0 {
+        let audience = if row.to_owner {
+            counters::SMS_SENT_OWNER
+        } else {
+            counters::SMS_SENT_CUSTOMER
+        };
+        let day = clock::local_date(now, clock::zone(&row.time_zone));
+        counters::sent(&mut tx, &job.org_id, audience, day).await?;
+    }
     // Callbacks posted to our webhook (Twilio's) can beat us to it: those stored before
     // we knew the provider's id apply now. The mock's come after, through the feed.
     let early: Vec<(String, Option<i64>)> = if sent.callbacks.is_empty() {
-        db!(&engine.db, c => sqlx::query_as(
+        tx!(&mut tx, c => sqlx::query_as(
             "select status, cast(error_code as bigint) from delivery_status_event where provider_message_id = $1")
             .bind(&sent.provider_message_id).fetch_all(c).await)?
     } else {
         Vec::new()
     };
-    let recovered = recorded > 0 && (row.attempt_no > 1 || was_uncertain);
-    if !early.is_empty() || recovered {
-        let mut tx = engine.db.begin().await?;
-        for (status, code) in early {
-            advance(
-                engine,
-                &mut tx,
-                &sent.provider_message_id,
-                &status,
-                code,
-                None,
-            )
-            .await?;
-        }
-        if recovered {
-            succeeded(engine, &mut tx, job).await?;
-        }
-        tx.commit().await?;
+    for (status, code) in early {
+        advance(
+            engine,
+            &mut tx,
+            &sent.provider_message_id,
+            &status,
+            code,
+            None,
+        )
+        .await?;
     }
+    if recorded > 0 && (row.attempt_no > 1 || was_uncertain) {
+        succeeded(engine, &mut tx, job).await?;
+    }
+    tx.commit().await?;
+    engine.metrics.incr("outbound_submitted_total");
+    tracing::info!(org_id = %job.org_id, message_id = %job.message_id, to = %phone::redact(&sms.to), "text handed to the provider");
     let feed = engine.status_feed.sender();
     for update in sent.callbacks {
         feed.send(update);

@@ -2,9 +2,15 @@
 //! a dozen clients, threads with messages, bookings and assignment windows around now.
 //! Seeding is idempotent: a second run finds the owner and changes nothing.
 
+use ::automations::triggers::Trigger;
+
 use crate::{
     Engine, Result,
-    accounts::{self, NewUser, Role},
+    accounts::{self, NewUser, OwnerScope, Role},
+    automations::{
+        self,
+        events::{self, Refs},
+    },
     clock::{DAY, HOUR, MINUTE},
     db, ids,
     numbers::{self, NumberClass},
@@ -13,6 +19,14 @@ use crate::{
 };
 
 pub const OWNER_EMAIL: &str = "owner@example.com";
+/// The owner's own mobile, which automations may text.
+pub const OWNER_MOBILE: &str = "+15550009000";
+/// Stock automations the demo org has turned on.
+pub const DEMO_ACTIVE: [&str; 3] = [
+    "booking-confirmation",
+    "appointment-reminder",
+    "post-visit-thank-you",
+];
 pub const OWNER_PASSWORD: &str = "password123";
 pub const SITTER_EMAIL: &str = "sitter@example.com";
 pub const SITTER_PASSWORD: &str = "password";
@@ -59,7 +73,7 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
     let sitter_hash = accounts::hash_password(SITTER_PASSWORD.to_owned()).await?;
     let mut tx = db.begin().await?;
     let org = accounts::create_org(&mut tx, "Snout Pet Care", now).await?;
-    accounts::create_user(
+    let owner = accounts::create_user(
         &mut tx,
         &org,
         NewUser {
@@ -260,6 +274,12 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         }
     }
 
+    // Mobiles for automations that text the owner or a sitter.
+    for (user, phone) in [(&owner, OWNER_MOBILE), (&sarah, "+15550009001")] {
+        tx!(&mut tx, c => sqlx::query("update app_user set phone_e164 = $2 where user_id = $1")
+            .bind(user).bind(phone).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+
     // Bookings: weekly visits for every third client, one-off visits for the rest.
     let sitters = [&sarah, &mike, &priya];
     for (i, (client_id, _)) in clients.iter().enumerate() {
@@ -269,14 +289,48 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
         } else {
             "scheduled"
         };
+        let booking_id = ids::new_id();
         tx!(&mut tx, c => sqlx::query(
             "insert into booking (booking_id, org_id, client_id, sitter_id, service_type, start_at, end_at, status, recurring, created_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(ids::new_id()).bind(&org).bind(client_id).bind(sitters[i % 3])
+            .bind(&booking_id).bind(&org).bind(client_id).bind(sitters[i % 3])
             .bind(if i % 2 == 0 { "dog_walk" } else { "drop_in" })
             .bind(start).bind(start + HOUR).bind(status).bind(i % 3 == 0).bind(now - 30 * DAY)
             .execute(c).await.map(|r| r.rows_affected()))?;
     }
     tx.commit().await?;
     Ok(Seeded::Created { org_id: org })
+}
+
+/// Turns on some of the demo org's stock automations the way an owner would (a passing
+/// test run, then Activate), and gives them history: the first upcoming bookings are
+/// announced as made, so the workers carry out real runs and text those clients.
+/// `serve --demo` and `seed --demo` do this after [`seed`]; tests that want it call it.
+pub async fn activate_automations(engine: &Engine, org: &str) -> Result<()> {
+    let owner: String = db!(&engine.db, c => sqlx::query_scalar(
+        "select user_id from app_user where org_id = $1 and role = 'owner' order by created_at limit 1")
+        .bind(org).fetch_one(c).await)?;
+    let upcoming: Vec<(String, String)> = db!(&engine.db, c => sqlx::query_as(
+        "select client_id, booking_id from booking where org_id = $1 and status = 'scheduled' and start_at > $2
+          order by start_at limit 3")
+        .bind(org).bind(engine.clock.now()).fetch_all(c).await)?;
+    let scope = OwnerScope {
+        org_id: org.to_owned(),
+        user_id: Some(owner),
+    };
+    for key in DEMO_ACTIVE {
+        let id: String = db!(&engine.db, c => sqlx::query_scalar(
+            "select automation_id from automation where org_id = $1 and stock_key = $2")
+            .bind(org).bind(key).fetch_one(c).await)?;
+        automations::executions::test(engine, &scope, &id, None, None).await?;
+        automations::activate(engine, &scope, &id, None).await?;
+    }
+    let now = engine.clock.now();
+    let mut tx = engine.db.begin().await?;
+    for (client_id, booking_id) in &upcoming {
+        let refs = Refs::booking(client_id, booking_id);
+        let key = format!("booking.created:{booking_id}");
+        events::emit(&mut tx, org, Trigger::BookingCreated, &key, &refs, now).await?;
+    }
+    tx.commit().await
 }

@@ -28,6 +28,10 @@ pub enum Error {
         types: Vec<crate::policy::ViolationType>,
         blocked: bool,
     },
+    /// An automation that cannot be saved: every problem, each with its field (and its
+    /// line and column inside a script or template).
+    #[error("{0}")]
+    Automation(::automations::Invalid),
     #[error("provider: {0}")]
     Provider(String),
     #[error("database: {0}")]

@@ -7,14 +7,16 @@
 //! decision with its inputs, and the alerts and audit events the decision calls for, in
 //! one transaction.
 
+use ::automations::triggers::Trigger;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     Engine, Result, Tx,
     alerts::{self, NewAlert, Severity},
     audit::{self, Actor},
+    automations::events::{self, Refs},
     clock::Millis,
-    db, ids,
+    counters, db, ids,
     jobs::Job,
     numbers::{self, NumberRow},
     optout::{self, Keyword},
@@ -220,6 +222,7 @@ async fn file_keyword(
             "update client set opted_out = (select o.opted_out from opt_out o where o.org_id = $1 and o.phone_e164 = $2)
               where org_id = $1 and phone_e164 = $2")
             .bind(org_id).bind(&event.from_e164).execute(c).await.map(|r| r.rows_affected()))?;
+        counters::bump(tx, org_id, keyword.counter(), 1).await?;
     }
     threads::add_message(
         tx,
@@ -249,6 +252,24 @@ async fn file_keyword(
         now,
     )
     .await?;
+    if keyword != Keyword::Help {
+        let refs = Refs {
+            keyword: Some(event.body.trim().to_uppercase()),
+            opted_out: Some(keyword == Keyword::OptOut),
+            ..Refs::default()
+        };
+        let key = format!("opt_out:{inbound_event_id}");
+        events::emit_for_phone(
+            tx,
+            org_id,
+            Trigger::OptOut,
+            &key,
+            &event.from_e164,
+            refs,
+            now,
+        )
+        .await?;
+    }
     engine.metrics.add(keyword.counter(), org_id, 1);
     tracing::info!(org_id, thread_id, keyword = ?keyword, "carrier keyword handled");
     Ok(())
@@ -359,6 +380,32 @@ async fn file_message(
     if decision.auto_reply {
         reply_pool_mismatch(engine, tx, org_id, number, thread_id, &event.from_e164).await?;
     }
+    if number.class == "front_desk" {
+        // A reply to a reminder (1, 2, 3…) changes its booking; the text stays filed.
+        let text = crate::campaigns::replies::Inbound {
+            thread_id,
+            from: &event.from_e164,
+            to: &event.to_e164,
+            body: &event.body,
+            received_at: event.received_at,
+        };
+        crate::campaigns::replies::handle(tx, org_id, &text, now).await?;
+    }
+    let refs = Refs {
+        message_id: Some(message_id.clone()),
+        ..Refs::default()
+    };
+    let key = format!("message.received:{message_id}");
+    events::emit_for_phone(
+        tx,
+        org_id,
+        Trigger::MessageReceived,
+        &key,
+        &event.from_e164,
+        refs,
+        now,
+    )
+    .await?;
     tracing::info!(org_id, thread_id, from = %event.from_e164, to = %event.to_e164, reason = %decision.reason, "inbound message routed");
     Ok(())
 }

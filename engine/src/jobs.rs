@@ -15,7 +15,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Engine, Error, Result, dead_letters, ids,
+    Engine, Error, Result,
+    automations::{run::RunAutomation, ticker::AutomationTick},
+    campaigns::run::RunCampaign,
+    dead_letters, ids,
     store::{Db, Tx},
 };
 
@@ -305,9 +308,37 @@ pub async fn run_workers(
     let monitor = register::<crate::inbound::RouteInbound>(monitor, &engine, &opts);
     let monitor = register::<crate::deliveries::SendMessage>(monitor, &engine, &opts);
     let monitor = register::<crate::numbers::pool::ReleaseIdlePool>(monitor, &engine, &opts);
+    let monitor = register::<RunAutomation>(monitor, &engine, &opts);
+    let monitor = register::<AutomationTick>(monitor, &engine, &opts);
+    let monitor = register::<RunCampaign>(monitor, &engine, &opts);
     if let Err(e) = crate::numbers::pool::schedule_next(&engine).await {
         tracing::warn!(error = %e, "could not schedule the daily pool release");
     }
+    if let Err(e) = crate::automations::ticker::schedule_next(&engine).await {
+        tracing::warn!(error = %e, "could not schedule the automation ticker");
+    }
+    // Campaign runs a dead process left: now, and once more when a lease taken just
+    // before it died has run out (the ticker looks every minute as well).
+    let resumer = tokio::spawn({
+        let (engine, shutdown) = (engine.clone(), shutdown.clone());
+        async move {
+            for wait in [Duration::ZERO, engine.settings.run_lease] {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(wait) => {}
+                }
+                match crate::campaigns::run::resume_abandoned_now(&engine).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(runs = n, "campaign runs cut off earlier are queued again")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look for cut-off campaign runs")
+                    }
+                }
+            }
+        }
+    });
     let feed = tokio::spawn(crate::deliveries::run_feed(
         engine.clone(),
         shutdown.clone(),
@@ -320,6 +351,7 @@ pub async fn run_workers(
         .await
         .map_err(|e| Error::Queue(e.to_string()));
     let _ = feed.await;
+    resumer.abort();
     result
 }
 
@@ -346,6 +378,9 @@ pub async fn replay(engine: &Engine, tx: &mut Tx, queue: &str, payload: &str) ->
                 .replay(engine, tx)
                 .await
         }
+        RunAutomation::QUEUE => parse::<RunAutomation>(payload)?.replay(engine, tx).await,
+        AutomationTick::QUEUE => parse::<AutomationTick>(payload)?.replay(engine, tx).await,
+        RunCampaign::QUEUE => parse::<RunCampaign>(payload)?.replay(engine, tx).await,
         other => Err(Error::Conflict(
             format!("jobs of queue `{other}` cannot be replayed").into(),
         )),
@@ -354,14 +389,16 @@ pub async fn replay(engine: &Engine, tx: &mut Tx, queue: &str, payload: &str) ->
 
 /// Jobs not yet finished: running, or waiting and due within the next 10 seconds
 /// (retries in backoff and paced sends count; tomorrow's daily run does not, until it
-/// is about to run), across every queue. Tests wait for this to reach zero instead of
+/// is about to run), across every queue. The automation ticker's next tick is a clock,
+/// not work, and counts only while it runs. Tests wait for this to reach zero instead of
 /// sleeping; the window stays well inside their 30 s wait.
 pub async fn unfinished(db: &Db) -> Result<i64> {
     let n: i64 = match db {
         Db::Sqlite(p, _) => {
             sqlx::query_scalar(
                 "select count(*) from Jobs where status = 'Running'
-                    or (status in ('Pending', 'Queued') and run_at <= strftime('%s', 'now') + 10)",
+                    or (status in ('Pending', 'Queued') and run_at <= strftime('%s', 'now') + 10
+                        and job_type <> 'automation-tick')",
             )
             .fetch_one(p)
             .await?
@@ -369,7 +406,8 @@ pub async fn unfinished(db: &Db) -> Result<i64> {
         Db::Postgres(p) => {
             sqlx::query_scalar(
                 "select count(*) from apalis.jobs where status = 'Running'
-                    or (status in ('Pending', 'Queued') and run_at <= now() + interval '10 seconds')",
+                    or (status in ('Pending', 'Queued') and run_at <= now() + interval '10 seconds'
+                        and job_type <> 'automation-tick')",
             )
             .fetch_one(p)
             .await?
@@ -421,6 +459,9 @@ pub async fn queue_health(db: &Db) -> Result<Vec<QueueHealth>> {
         crate::inbound::RouteInbound::QUEUE,
         crate::deliveries::SendMessage::QUEUE,
         crate::numbers::pool::ReleaseIdlePool::QUEUE,
+        RunAutomation::QUEUE,
+        AutomationTick::QUEUE,
+        RunCampaign::QUEUE,
     ]
     .iter()
     .map(|q| QueueHealth {

@@ -10,9 +10,12 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod automations;
 pub mod bookings;
+pub mod campaigns;
 pub mod clients;
 pub mod clock;
+pub mod counters;
 pub mod dead_letters;
 pub mod decisions;
 pub mod deliveries;
@@ -34,7 +37,10 @@ pub mod phone;
 pub mod policy;
 pub mod proactive;
 pub mod provider;
+pub mod quiet_hours;
+pub mod reports;
 pub mod routing;
+pub mod scale;
 pub mod secrets;
 pub mod setup;
 pub mod signature;
@@ -47,7 +53,7 @@ pub mod windows;
 use std::{sync::Arc, time::Duration};
 
 /// SMS segment counting lives with the templates that preview it.
-pub use automations::templates::segments;
+pub use ::automations::templates::segments;
 pub use clock::Clock;
 pub use error::{Error, Problems, Result};
 pub use store::{Db, Tx};
@@ -70,6 +76,9 @@ pub struct Settings {
     pub send_interval: Option<Duration>,
     /// How long a send may be in flight before, with no outcome recorded, it is `uncertain`.
     pub send_lease: Duration,
+    /// How long a campaign run's runner holds it without showing progress before, taken
+    /// to have died, the run is queued again.
+    pub run_lease: Duration,
     /// Feature flags' install-wide values (an org may override them).
     pub flag_defaults: std::collections::BTreeMap<String, bool>,
 }
@@ -95,6 +104,7 @@ impl Default for Settings {
             public_base_url: None,
             send_interval: None,
             send_lease: Duration::from_secs(60),
+            run_lease: Duration::from_secs(60),
             flag_defaults: flags::ALL.iter().map(|f| ((*f).to_owned(), true)).collect(),
         }
     }
@@ -114,6 +124,8 @@ pub struct Engine {
     pub status_feed: deliveries::StatusFeed,
     pub(crate) flags: flags::FlagCache,
     pub(crate) providers: provider::connection::ProviderCache,
+    /// Automation versions, compiled once.
+    pub(crate) compiled: automations::CompiledCache,
     /// Seals and opens orgs' provider credentials; `None` without a secret key.
     pub(crate) sealer: Option<secrets::Sealer>,
 }
@@ -145,6 +157,7 @@ impl Engine {
             status_feed,
             flags: flags::FlagCache::default(),
             providers: provider::connection::ProviderCache::default(),
+            compiled: automations::CompiledCache::default(),
         })
     }
 

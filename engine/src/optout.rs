@@ -54,10 +54,12 @@ impl Keyword {
         }
     }
 
+    /// The counter of these events: in `/metrics`, and for STOP and START also the org's
+    /// durable one ([`crate::counters`]).
     pub fn counter(self) -> &'static str {
         match self {
-            Self::OptOut => "sms_opt_out_events",
-            Self::OptIn => "sms_opt_in_events",
+            Self::OptOut => crate::counters::SMS_OPT_OUT_EVENTS,
+            Self::OptIn => crate::counters::SMS_OPT_IN_EVENTS,
             Self::Help => "sms_help_events",
         }
     }

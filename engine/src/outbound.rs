@@ -319,3 +319,84 @@ pub async fn queue(
     engine.metrics.add("outbound_queued", org_id, 1);
     Ok((message_id, delivery))
 }
+
+/// The org's first active front-desk number (`$1`: the org), as a [`FromNumber`]: where
+/// automations on the front-desk lane and campaigns send from.
+pub const FRONT_DESK_SQL: &str = "select number_id, e164 from number
+  where org_id = $1 and class = 'front_desk' and status = 'active'
+  order by created_at, number_id limit 1";
+
+/// A business number a system text leaves from.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FromNumber {
+    pub number_id: String,
+    pub e164: String,
+}
+
+/// What became of a text the system wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Automated {
+    Queued {
+        message_id: String,
+        thread_id: String,
+    },
+    /// The reader opted out (STOP); nothing was written.
+    OptedOut,
+}
+
+/// Queues a text the system writes (an automation's, a campaign's) to `to` from `from`,
+/// in `tx`, on the conversation of that pair (made if new). An opted-out reader gets
+/// nothing; a text with contact info is not sent (nobody is there to take the owner's
+/// warning), as a sitter's would not be.
+pub async fn send_automated(
+    engine: &Engine,
+    tx: &mut crate::Tx,
+    org_id: &str,
+    from: &FromNumber,
+    to: &str,
+    body: &str,
+) -> Result<Automated> {
+    check_body(body)?;
+    let opted_out: Option<bool> = crate::tx!(tx, c => sqlx::query_scalar(
+        "select opted_out from opt_out where org_id = $1 and phone_e164 = $2")
+        .bind(org_id).bind(to).fetch_optional(c).await)?;
+    if opted_out == Some(true) {
+        return Ok(Automated::OptedOut);
+    }
+    let findings = policy::scan(body);
+    if !findings.is_empty() {
+        let names: Vec<String> = violations::kinds(&findings)
+            .iter()
+            .filter_map(|k| serde_json::to_value(k).ok()?.as_str().map(str::to_owned))
+            .collect();
+        return Err(Error::Policy {
+            message: format!(
+                "the text includes contact info ({}), so it was not sent",
+                names.join(", ")
+            )
+            .into(),
+            types: violations::kinds(&findings),
+            blocked: true,
+        });
+    }
+    let now = engine.clock.now();
+    let thread_id = threads::find_or_create(tx, org_id, &from.number_id, to, now).await?;
+    let (message_id, _) = queue(
+        engine,
+        tx,
+        org_id,
+        Text {
+            thread_id: &thread_id,
+            number_id: &from.number_id,
+            from: &from.e164,
+            to,
+            body,
+            sender_user_id: None,
+        },
+    )
+    .await?;
+    Ok(Automated::Queued {
+        message_id,
+        thread_id,
+    })
+}

@@ -24,6 +24,7 @@ pub struct TestApp {
     pub client: Client,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<()>>,
+    config: Config,
     _dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
 }
@@ -75,6 +76,32 @@ pub fn drop_database(admin: String, name: String) {
     .join();
 }
 
+async fn start(
+    config: Config,
+    clock: Clock,
+) -> (
+    AppState,
+    SocketAddr,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let state = api::build_state(config, clock).await.expect("build state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn({
+        let (state, shutdown) = (state.clone(), shutdown.clone());
+        async move {
+            api::serve(state, listener, shutdown, true)
+                .await
+                .expect("serve")
+        }
+    });
+    (state, addr, shutdown, server)
+}
+
 impl TestApp {
     /// A running app with the demo org seeded.
     pub async fn spawn() -> Self {
@@ -102,22 +129,7 @@ impl TestApp {
             ..Config::default()
         };
         configure(&mut config);
-        let state = api::build_state(config, Clock::default())
-            .await
-            .expect("build state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = CancellationToken::new();
-        let server = tokio::spawn({
-            let (state, shutdown) = (state.clone(), shutdown.clone());
-            async move {
-                api::serve(state, listener, shutdown, true)
-                    .await
-                    .expect("serve")
-            }
-        });
+        let (state, addr, shutdown, server) = start(config.clone(), Clock::default()).await;
         Self {
             addr,
             engine: state.engine.clone(),
@@ -125,9 +137,28 @@ impl TestApp {
             client: client(),
             shutdown,
             server: Some(server),
+            config,
             _dir: dir,
             pg_database,
         }
+    }
+
+    /// Stops the app the way a SIGTERM does and starts a new process's worth of it (new
+    /// engine, workers and listener) on the same database and clock: what survives is
+    /// what was durable.
+    pub async fn restart(mut self) -> Self {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task");
+        }
+        let (state, addr, shutdown, server) =
+            start(self.config.clone(), self.engine.clock.clone()).await;
+        self.addr = addr;
+        self.engine = state.engine.clone();
+        self.state = state;
+        self.shutdown = shutdown;
+        self.server = Some(server);
+        self
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -243,6 +274,23 @@ pub fn client() -> Client {
 }
 
 /// GETs JSON, asserting the status.
+/// Sends a JSON request and answers its status and JSON body (`null` if none).
+pub async fn call(
+    c: &Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = c.request(method, url);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 pub async fn get_json(c: &Client, url: &str, status: StatusCode) -> Value {
     let res = c.get(url).send().await.expect("request");
     assert_eq!(res.status(), status, "GET {url}");
@@ -282,6 +330,72 @@ pub async fn thread_messages(app: &TestApp, c: &Client, thread_id: &str) -> Vec<
     )
     .await;
     body["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// A second org, "Other Co", for tests that one org never sees another's data: its
+/// owner (logged in), a sitter, a front-desk number, and a thread with a client number.
+pub struct OtherOrg {
+    pub org_id: String,
+    pub owner: Client,
+    pub sitter_id: String,
+    pub thread_id: String,
+}
+
+/// Other Co's front-desk number, and the number of its thread's client.
+pub const OTHER_FRONT_DESK: &str = "+15559990000";
+pub const OTHER_CLIENT: &str = "+15557770000";
+
+impl TestApp {
+    pub async fn other_org(&self) -> OtherOrg {
+        use engine::accounts::{self, NewUser, Role};
+        let now = self.engine.clock.now();
+        let hash = accounts::hash_password("secret-pass".to_owned())
+            .await
+            .unwrap();
+        let mut tx = self.engine.db.begin().await.unwrap();
+        let org_id = accounts::create_org(&mut tx, "Other Co", now)
+            .await
+            .unwrap();
+        let boss = NewUser {
+            email: "boss@other.test",
+            name: "Boss",
+            role: Role::Owner,
+            password_hash: &hash,
+        };
+        accounts::create_user(&mut tx, &org_id, boss, now)
+            .await
+            .unwrap();
+        let walker = NewUser {
+            email: "walker@other.test",
+            name: "Walker",
+            role: Role::Sitter,
+            password_hash: &hash,
+        };
+        let sitter_id = accounts::create_user(&mut tx, &org_id, walker, now)
+            .await
+            .unwrap();
+        let number = engine::numbers::create(
+            &mut tx,
+            &org_id,
+            OTHER_FRONT_DESK,
+            engine::numbers::NumberClass::FrontDesk,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let thread_id =
+            engine::threads::find_or_create(&mut tx, &org_id, &number, OTHER_CLIENT, now)
+                .await
+                .unwrap();
+        tx.commit().await.unwrap();
+        OtherOrg {
+            org_id,
+            owner: self.login("boss@other.test", "secret-pass").await,
+            sitter_id,
+            thread_id,
+        }
+    }
 }
 
 /// Logs of the app under test, on when `TEST_LOG` is set (e.g. `TEST_LOG=debug`).

@@ -1,7 +1,8 @@
 //! The pages in a real browser (headless Chromium): logging in as an owner and as a
 //! sitter, and the seeds' demo steps 5 (a sitter's text with a phone number is blocked,
 //! the owner reviews it) and 6 (a text fails three times, alerts, and is replayed from
-//! the dead letter queue), and the composer's live segment count.
+//! the dead letter queue), the composer's live segment count, and the dashboard at phone
+//! width.
 
 use serde_json::json;
 use tests::{TestApp, browser::Browser, demo};
@@ -582,4 +583,84 @@ async fn the_owner_sets_up_messaging_with_the_test_provider_in_seven_steps() {
     browser
         .wait_for_text("[data-testid=setup-finished]", "Setup was finished")
         .await;
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_the_week_s_sends_and_fits_a_phone() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    // A visit early today (the org's day) and a text sent now.
+    let zone = engine::clock::zone("America/New_York");
+    let today = engine::clock::local_date(app.engine.clock.now(), zone);
+    let start = engine::clock::day_start(today, zone) + engine::clock::MINUTE;
+    let clients = tests::get_json(
+        &owner,
+        &app.url("/api/clients?q=John+Smith"),
+        reqwest::StatusCode::OK,
+    )
+    .await;
+    let (status, _) = tests::call(
+        &owner,
+        reqwest::Method::POST,
+        &app.url("/api/bookings"),
+        Some(json!({
+            "clientId": clients["clients"][0]["id"], "serviceType": "dog_walk",
+            "startAt": engine::clock::to_rfc3339(start),
+            "endAt": engine::clock::to_rfc3339(start + engine::clock::HOUR),
+        })),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let thread = thread_id(&app, "John Smith", demo::FRONT_DESK).await;
+    let (status, _) = tests::call(
+        &owner,
+        reqwest::Method::POST,
+        &app.url(&format!("/api/messages/threads/{thread}/messages")),
+        Some(json!({ "body": "On our way" })),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    app.drain().await;
+
+    log_in(
+        &browser,
+        &app,
+        demo::OWNER_EMAIL,
+        demo::OWNER_PASSWORD,
+        "/dashboard",
+    )
+    .await;
+    assert_eq!(
+        browser.text("[data-testid=week-total]").await,
+        "1 in 7 days"
+    );
+    let visit = browser.text("[data-testid=today] li").await;
+    assert!(
+        visit.starts_with("12:01"),
+        "a time of day, in the org's zone: {visit}"
+    );
+    assert!(visit.contains("John Smith"), "{visit}");
+
+    browser.resize(390, 844).await;
+    let fit = browser
+        .execute(
+            "const chart = document.querySelector('[data-testid=week-chart]').getBoundingClientRect();
+             return [document.documentElement.scrollWidth, window.innerWidth, chart.right, chart.height];",
+            json!([]),
+        )
+        .await;
+    let [page, screen, right, height] = [0, 1, 2, 3].map(|i| fit[i].as_f64().unwrap());
+    assert!(page <= screen, "nothing wider than the phone: {fit}");
+    assert!(
+        right <= screen && height > 50.0,
+        "the chart fits and is drawn: {fit}"
+    );
+    if let Some(dir) = screenshot_dir() {
+        browser.screenshot(&dir.join("dashboard-phone.png")).await;
+        browser.resize(1200, 900).await;
+        browser.screenshot(&dir.join("dashboard.png")).await;
+    }
 }

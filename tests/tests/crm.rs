@@ -4,22 +4,11 @@
 use engine::clock::{DAY, HOUR, MINUTE, to_rfc3339};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use tests::{TestApp, demo, get_json, owner_threads, thread_on};
+use tests::{TestApp, call, demo, get_json, owner_threads, thread_on};
 
 const JOHN: &str = "+15551234567";
 const EMILY: &str = "+15550100002";
 const MIKE_NUMBER: &str = "+15552222223";
-
-async fn call(c: &Client, method: Method, url: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = c.request(method, url);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status();
-    let text = res.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 async fn post(app: &TestApp, c: &Client, path: &str, body: Value) -> (StatusCode, Value) {
     call(c, Method::POST, &app.url(path), Some(body)).await
@@ -115,54 +104,13 @@ struct OtherOrg {
 }
 
 async fn other_org(app: &TestApp) -> OtherOrg {
-    use engine::accounts::{self, NewUser, Role};
-    let now = app.engine.clock.now();
-    let hash = accounts::hash_password("secret-pass".to_owned())
-        .await
-        .unwrap();
-    let mut tx = app.engine.db.begin().await.unwrap();
-    let org = accounts::create_org(&mut tx, "Other Co", now)
-        .await
-        .unwrap();
-    let boss = NewUser {
-        email: "boss@other.test",
-        name: "Boss",
-        role: Role::Owner,
-        password_hash: &hash,
-    };
-    accounts::create_user(&mut tx, &org, boss, now)
-        .await
-        .unwrap();
-    let walker = NewUser {
-        email: "walker@other.test",
-        name: "Walker",
-        role: Role::Sitter,
-        password_hash: &hash,
-    };
-    let sitter_id = accounts::create_user(&mut tx, &org, walker, now)
-        .await
-        .unwrap();
-    let number = engine::numbers::create(
-        &mut tx,
-        &org,
-        "+15559990000",
-        engine::numbers::NumberClass::FrontDesk,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
-    let thread_id = engine::threads::find_or_create(&mut tx, &org, &number, "+15557770000", now)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let owner = app.login("boss@other.test", "secret-pass").await;
-    let client = new_client(app, &owner, "Their Client", "+15557770000").await;
+    let other = app.other_org().await;
+    let client = new_client(app, &other.owner, "Their Client", tests::OTHER_CLIENT).await;
     OtherOrg {
-        owner,
-        sitter_id,
+        owner: other.owner,
+        sitter_id: other.sitter_id,
         client_id: id(&client),
-        thread_id,
+        thread_id: other.thread_id,
     }
 }
 

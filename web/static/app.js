@@ -1,6 +1,7 @@
 // Switchboard's only script, for what HTML cannot do on its own:
 // - refresh parts of a page in place while the tab is visible (data-poll),
-// - count characters and SMS segments while a text is typed (data-segments),
+// - count characters and SMS segments while a text is typed (data-segments), and
+//   preview a campaign's template as it is typed (data-preview-trigger),
 // - show times in the org's time zone (<body data-tz>), else the reader's, and send
 //   the times typed in the reader's zone as UTC.
 (function () {
@@ -10,18 +11,20 @@
   const SLOW_MS = 5000;
   const FAST_MS = 1000;
 
+  // <time data-style="time"> shows the time of day alone (a day's schedule).
   function localizeTimes(root) {
-    const options = { dateStyle: "medium", timeStyle: "short" };
     const tz = document.body.dataset.tz;
-    if (tz) options.timeZone = tz;
     root.querySelectorAll("time[datetime]").forEach((t) => {
       const d = new Date(t.getAttribute("datetime"));
       if (isNaN(d)) return;
+      const options = t.dataset.style === "time"
+        ? { timeStyle: "short" }
+        : { dateStyle: "medium", timeStyle: "short" };
       try {
-        t.textContent = d.toLocaleString([], options);
+        t.textContent = d.toLocaleString([], tz ? { ...options, timeZone: tz } : options);
       } catch (e) {
         // An unknown zone: the reader's own.
-        t.textContent = d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+        t.textContent = d.toLocaleString([], options);
       }
     });
   }
@@ -150,6 +153,43 @@
     update();
   }
 
+  // A campaign's text, rendered against its trigger's sample as it is typed (a
+  // textarea with data-preview-trigger; data-preview names the box to fill).
+  function templatePreview(area) {
+    const box = document.getElementById(area.dataset.preview);
+    if (!box) return;
+    const text = box.querySelector(".preview-text");
+    const problem = box.querySelector(".field-error");
+    let timer = null;
+    async function update() {
+      try {
+        const res = await fetch("/api/automations/preview", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ trigger: area.dataset.previewTrigger, template: area.value, audience: "client" }),
+        });
+        if (!res.ok) return;
+        const body = await res.json();
+        box.hidden = false;
+        if (body.ok) {
+          text.textContent = body.text;
+          problem.hidden = true;
+        } else {
+          problem.textContent = (body.error.line ? `Line ${body.error.line}: ` : "") + body.error.message;
+          problem.hidden = false;
+        }
+      } catch (e) {
+        // Offline for a moment: the last preview stays.
+      }
+    }
+    area.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(update, 300);
+    });
+    update();
+  }
+
   // A conversation opens at its newest text, unless the link named one (#message-…).
   function scrollToEnd() {
     if (location.hash) return;
@@ -164,6 +204,7 @@
     localizeTimes(document);
     localTimeFields();
     document.querySelectorAll("textarea[data-segments]").forEach(segmentCounter);
+    document.querySelectorAll("textarea[data-preview-trigger]").forEach(templatePreview);
     scrollToEnd();
   });
 })();

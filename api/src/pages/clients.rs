@@ -140,6 +140,7 @@ async fn create(
         email: Some(form.email.clone()),
         tags: fields::split_tags(&form.tags),
         notes: form.notes.clone(),
+        lead: None,
     };
     let mut tx = state.engine.db.begin().await?;
     let created = clients::create(&mut tx, &scope, &new, state.engine.clock.now()).await;

@@ -1,10 +1,14 @@
 //! Server-rendered pages: forms POST and answer 303; a little JS polls lists and counts
-//! SMS segments.
+//! SMS segments. The automation builder is the exception: a shell its own script
+//! (`automations.js`) drives through the JSON API.
 
 mod alerts;
 mod assignments;
 mod audit;
+mod automation_logs;
+mod automations;
 mod bookings;
+mod campaigns;
 mod clients;
 mod composer;
 mod dashboard;
@@ -51,11 +55,23 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        .route(
+            "/static/automations.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    templates::AUTOMATIONS_JS,
+                )
+            }),
+        )
         .merge(alerts::router())
         .merge(assignments::router())
         .merge(bookings::router())
+        .merge(campaigns::router())
         .merge(clients::router())
         .merge(audit::router())
+        .merge(automations::router())
+        .merge(automation_logs::router())
         .merge(session::router())
         .merge(dashboard::router())
         .merge(inbox::router())
@@ -106,6 +122,9 @@ fn flash(done: Option<&str>) -> Option<&'static str> {
         "webhooks_installed" => "Your numbers now send their texts to Switchboard.",
         "ready" => "Everything is ready.",
         "not_ready" => "Not ready yet: see what to do below.",
+        "automation_archived" => "The automation is archived: it no longer runs.",
+        "rerun" => "Re-run started from the failed step: the new execution is at the top.",
+        "campaign_run" => "Run started: it shows in the campaign's runs below.",
         _ => return None,
     })
 }
@@ -169,6 +188,16 @@ fn label(field: &str) -> &str {
         "releaseAfterDays" => "The release period",
         "lowWater" => "The low-water mark",
         "numbers" => "The selection",
+        "cron" => "The schedule",
+        "template" => "The text",
+        "hours_ahead" => "Hours ahead",
+        "days" => "Days back",
+        "min_days_since_last_visit" => "Days since the last visit",
+        "max_messages" => "Texts per run",
+        "campaign_type" => "The campaign type",
+        "service_type" => "The service type",
+        "tag" => "The tag",
+        "cooldown_days" => "The cool-down",
         other => other,
     }
 }

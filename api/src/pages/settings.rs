@@ -1,5 +1,6 @@
 //! `/settings`: the org's feature flags (each one on, off, or following the install's
-//! default).
+//! default), and automated texts: quiet hours and the owner's mobile (a form
+//! `automations.js` saves through `PUT /api/settings/automations`).
 
 use axum::{
     Router,
@@ -7,7 +8,7 @@ use axum::{
     response::{IntoResponse, Redirect},
     routing::{get, post},
 };
-use engine::flags;
+use engine::{accounts, flags, quiet_hours};
 use minijinja::{context, value::Serde};
 use serde::Deserialize;
 
@@ -35,15 +36,22 @@ async fn show(
     OwnerPage(caller, scope): OwnerPage,
     Query(q): Query<SettingsQuery>,
 ) -> ApiResult<impl IntoResponse> {
+    let db = &state.engine.db;
     let flags = flags::list(&state.engine, &scope.org_id).await?;
     let flash = super::flash(q.done.as_deref());
+    let (quiet, _) = quiet_hours::of_org(db, &scope.org_id).await?;
+    let quiet = quiet.map(|q| context! { start => q.start(), end => q.end() });
+    let my_mobile = match &scope.user_id {
+        Some(id) => accounts::mobile(db, &scope.org_id, id).await?,
+        None => None,
+    };
     templates::page(
         &state,
         &caller,
         "settings.html",
         "settings",
         "settings",
-        context! { flags => Serde(flags), flash },
+        context! { flags => Serde(flags), flash, quiet, my_mobile },
     )
     .await
 }

@@ -91,6 +91,9 @@ pub struct NewClientRequest {
     pub tags: Vec<String>,
     #[serde(default)]
     pub notes: String,
+    /// For someone who got in touch but has not booked: makes them a lead (and starts
+    /// `lead.created` automations).
+    pub lead: Option<clients::NewLead>,
 }
 
 /// Add a client; threads already running with their number become theirs.
@@ -108,6 +111,7 @@ pub async fn create(
         email: req.email,
         tags: req.tags,
         notes: req.notes,
+        lead: req.lead,
     };
     let db = &state.engine.db;
     let mut tx = db.begin().await?;

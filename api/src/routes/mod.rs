@@ -4,15 +4,19 @@ pub mod alerts;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod automations;
 pub mod bookings;
+pub mod campaigns;
 pub mod clients;
 pub mod dev;
 pub mod diagnostics;
+pub mod exports;
 pub mod health;
 pub mod messages;
 pub mod numbers;
 pub mod openapi;
 pub mod ops;
+pub mod owner;
 pub mod policy;
 pub mod routing;
 pub mod settings;
@@ -32,18 +36,22 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(assignments::router())
         .merge(bookings::router())
+        .merge(campaigns::router())
         .merge(clients::router())
         .merge(audit::router())
+        .merge(automations::router())
         .merge(auth::router())
         .merge(dev::router())
         .merge(messages::router())
         .merge(numbers::router())
         .merge(ops::router())
+        .merge(owner::router())
         .merge(policy::router())
         .merge(sitter::router())
         .merge(sitters::router())
         .merge(health::router())
         .merge(diagnostics::router())
+        .merge(exports::router())
         .merge(openapi::router())
         .merge(routing::router())
         .merge(settings::router())

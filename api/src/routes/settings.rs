@@ -9,6 +9,7 @@ use axum::{
 use engine::{
     accounts,
     flags::{self, Flag},
+    quiet_hours,
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,85 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/settings/api-keys", post(create_api_key))
         .route("/api/settings/flags", get(list_flags).put(set_flags))
+        .route(
+            "/api/settings/automations",
+            get(automation_settings).put(set_automation_settings),
+        )
+}
+
+/// The org's settings for automated texts.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutomationSettings {
+    /// Local times (`"21:00"` to `"08:00"`) in which no automated text goes out; texts due
+    /// then wait until the end. `null`: none.
+    pub quiet_hours: Option<QuietHoursBody>,
+    /// The caller's own mobile, for automations that text the owner (or a sitter).
+    /// `null` clears it.
+    pub my_mobile: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QuietHoursBody {
+    pub start: String,
+    pub end: String,
+}
+
+async fn read_automation_settings(
+    state: &AppState,
+    scope: &engine::accounts::OwnerScope,
+) -> ApiResult<AutomationSettings> {
+    let (quiet, _) = quiet_hours::of_org(&state.engine.db, &scope.org_id).await?;
+    let mobile = match &scope.user_id {
+        Some(id) => accounts::mobile(&state.engine.db, &scope.org_id, id).await?,
+        None => None,
+    };
+    Ok(AutomationSettings {
+        quiet_hours: quiet.map(|q| QuietHoursBody {
+            start: q.start(),
+            end: q.end(),
+        }),
+        my_mobile: mobile,
+    })
+}
+
+/// Quiet hours and the caller's mobile.
+#[utoipa::path(get, path = "/api/settings/automations", tag = "settings",
+    responses((status = 200, body = AutomationSettings)))]
+pub async fn automation_settings(
+    State(state): State<AppState>,
+    Owner(scope): Owner,
+) -> ApiResult<axum::Json<AutomationSettings>> {
+    Ok(axum::Json(read_automation_settings(&state, &scope).await?))
+}
+
+/// Sets quiet hours (`{"quietHours": {"start": "21:00", "end": "08:00"}}`, or `null` for
+/// none) and the caller's mobile (E.164, or `null`). Audited.
+#[utoipa::path(put, path = "/api/settings/automations", tag = "settings", request_body = AutomationSettings,
+    responses((status = 200, body = AutomationSettings), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn set_automation_settings(
+    State(state): State<AppState>,
+    Owner(scope): Owner,
+    Json(req): Json<AutomationSettings>,
+) -> ApiResult<axum::Json<AutomationSettings>> {
+    let quiet = match &req.quiet_hours {
+        Some(q) => Some(quiet_hours::QuietHours::parse(&q.start, &q.end)?),
+        None => None,
+    };
+    let mobile = match req
+        .my_mobile
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        Some(m) => Some(engine::phone::parse_e164("myMobile", m)?),
+        None => None,
+    };
+    quiet_hours::set(&state.engine.db, &scope.org_id, quiet).await?;
+    if let Some(user_id) = &scope.user_id {
+        accounts::set_mobile(&state.engine.db, &scope.org_id, user_id, mobile.as_deref()).await?;
+    }
+    Ok(axum::Json(read_automation_settings(&state, &scope).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -1,0 +1,210 @@
+//! The triggers that come from time: `schedule` (a crontab in the org's time zone, once
+//! per client of the org) and `appointment.upcoming` (an offset before a booking starts).
+//!
+//! A tick looks at the stretch of time since the last one, `(last, now]`, finds every
+//! fire time and every booking start that falls in it, and stores one event per
+//! (automation, fire time, client) or (automation, booking, start) with its run. Event
+//! keys are unique, so two ticks over the same stretch (two processes, a retry after a
+//! crash) start nothing twice. The tick job runs every minute, keyed by the minute.
+
+use std::time::Duration;
+
+use automations::triggers::{Schedule, Trigger, TriggerSpec, Tz};
+use serde::{Deserialize, Serialize};
+
+use super::{events::Refs, run::RunAutomation};
+use crate::{
+    Engine, Result, Tx,
+    clock::{DAY, MINUTE, Millis, to_datetime},
+    jobs::Job,
+    tx,
+};
+
+const TICKER: &str = "automations";
+
+/// What one tick started (or resumed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tick {
+    pub from: Millis,
+    pub to: Millis,
+    pub runs: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct Live {
+    automation_id: String,
+    org_id: String,
+    version: i64,
+    time_zone: String,
+}
+
+/// Starts every time-triggered run due since the last tick (at most a day back).
+pub async fn tick(engine: &Engine) -> Result<Tick> {
+    let now = engine.clock.now();
+    let mut tx = engine.db.begin().await?;
+    let last: Option<i64> = tx!(&mut tx, c => sqlx::query_scalar(
+        "select last_at from ticker where name = $1").bind(TICKER).fetch_optional(c).await)?;
+    let from = last.unwrap_or(now - MINUTE).max(now - DAY);
+    if from >= now {
+        return Ok(Tick {
+            from,
+            to: now,
+            runs: 0,
+        });
+    }
+    let live: Vec<Live> = tx!(&mut tx, c => sqlx::query_as(
+        "select a.automation_id, a.org_id, cast(a.live_version as bigint) as version, o.time_zone
+           from automation a join org o on o.org_id = a.org_id
+          where a.status = 'active' and a.live_version is not null
+            and a.trigger_event in ('schedule', 'appointment.upcoming')
+          order by a.org_id, a.automation_id")
+        .fetch_all(c).await)?;
+    let mut runs = 0;
+    for a in live {
+        let compiled = super::compiled(engine, &a.org_id, &a.automation_id, a.version).await?;
+        runs += match &compiled.version().trigger {
+            TriggerSpec::Schedule { cron } => {
+                let zone = crate::clock::zone(&a.time_zone);
+                scheduled(&mut tx, &a, cron, zone, from, now).await?
+            }
+            TriggerSpec::AppointmentUpcoming { offset_minutes } => {
+                upcoming(&mut tx, &a, *offset_minutes, from, now).await?
+            }
+            _ => 0,
+        };
+    }
+    runs += super::run::resume_due(&mut tx, now).await?;
+    tx!(&mut tx, c => sqlx::query(
+        "insert into ticker (name, last_at) values ($1, $2)
+         on conflict (name) do update set last_at = excluded.last_at")
+        .bind(TICKER).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(Tick {
+        from,
+        to: now,
+        runs,
+    })
+}
+
+async fn start(
+    tx: &mut Tx,
+    a: &Live,
+    trigger: Trigger,
+    key: &str,
+    refs: &Refs,
+    now: Millis,
+) -> Result<usize> {
+    match super::events::store(tx, &a.org_id, trigger, key, refs, now).await? {
+        Some(event_id) => {
+            RunAutomation::start(&a.org_id, &a.automation_id, a.version, &event_id)
+                .enqueue(tx)
+                .await?;
+            Ok(1)
+        }
+        None => Ok(0),
+    }
+}
+
+async fn scheduled(
+    tx: &mut Tx,
+    a: &Live,
+    cron: &str,
+    zone: Tz,
+    from: Millis,
+    now: Millis,
+) -> Result<usize> {
+    let Ok(schedule) = Schedule::parse(cron) else {
+        return Ok(0);
+    };
+    let fires: Vec<Millis> = schedule
+        .upcoming(to_datetime(from), zone)
+        .map(|t| t.timestamp_millis())
+        .take_while(|t| *t <= now)
+        .collect();
+    if fires.is_empty() {
+        return Ok(0);
+    }
+    let clients: Vec<String> = tx!(tx, c => sqlx::query_scalar(
+        "select client_id from client where org_id = $1 and archived_at is null order by client_id")
+        .bind(&a.org_id).fetch_all(c).await)?;
+    let mut runs = 0;
+    for fired_at in fires {
+        for client_id in &clients {
+            let refs = Refs {
+                cron: Some(cron.to_owned()),
+                fired_at: Some(fired_at),
+                ..Refs::client(client_id)
+            };
+            let key = format!("schedule:{}:{fired_at}:{client_id}", a.automation_id);
+            runs += start(tx, a, Trigger::Schedule, &key, &refs, now).await?;
+        }
+    }
+    Ok(runs)
+}
+
+async fn upcoming(
+    tx: &mut Tx,
+    a: &Live,
+    offset_minutes: i64,
+    from: Millis,
+    now: Millis,
+) -> Result<usize> {
+    let offset = offset_minutes * MINUTE;
+    let due: Vec<(String, String, i64)> = tx!(tx, c => sqlx::query_as(
+        "select booking_id, client_id, start_at from booking
+          where org_id = $1 and start_at > $2 and start_at <= $3 and status in ('scheduled', 'confirmed')
+          order by start_at, booking_id")
+        .bind(&a.org_id).bind(from + offset).bind(now + offset).fetch_all(c).await)?;
+    let mut runs = 0;
+    for (booking_id, client_id, start_at) in due {
+        let refs = Refs {
+            offset_minutes: Some(offset_minutes),
+            ..Refs::booking(&client_id, &booking_id)
+        };
+        let key = format!("upcoming:{}:{booking_id}:{start_at}", a.automation_id);
+        runs += start(tx, a, Trigger::AppointmentUpcoming, &key, &refs, now).await?;
+    }
+    Ok(runs)
+}
+
+/// The once-a-minute job that ticks; each run queues the next.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AutomationTick {
+    /// The minute (since the epoch) this tick is for.
+    pub minute: i64,
+}
+
+impl Job for AutomationTick {
+    const QUEUE: &'static str = "automation-tick";
+    const NAME: &'static str = "automation-tick";
+    const MAX_ATTEMPTS: u32 = 1;
+
+    fn org_id(&self) -> Option<&str> {
+        None
+    }
+
+    async fn run(&self, engine: &Engine) -> Result<()> {
+        let result = tick(engine).await;
+        // Campaigns' schedules ride on the same minute (their own pass, their own
+        // transaction): one ticker, no cron job per campaign.
+        let campaigns = crate::campaigns::ticker::tick(engine).await;
+        schedule_next(engine).await?;
+        result.map(drop)?;
+        campaigns.map(drop)
+    }
+}
+
+/// Queues the tick for the next minute, once however many processes ask.
+pub async fn schedule_next(engine: &Engine) -> Result<()> {
+    let now = engine.clock.now();
+    let minute = now / MINUTE + 1;
+    let delay = (minute * MINUTE - now).max(0) as u64;
+    let mut tx = engine.db.begin().await?;
+    tx.enqueue_later(
+        &AutomationTick { minute },
+        Duration::from_millis(delay),
+        Some(&format!("automation-tick:{minute}")),
+    )
+    .await?;
+    tx.commit().await
+}
