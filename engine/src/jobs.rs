@@ -262,10 +262,16 @@ impl PollStrategy for Tick {
     }
 }
 
-fn register<J: Job>(monitor: Monitor, engine: &Engine, opts: &WorkerOptions) -> Monitor {
+fn register<J: Job>(
+    monitor: Monitor,
+    engine: &Engine,
+    opts: &WorkerOptions,
+    names: &mut Vec<String>,
+) -> Monitor {
     // Unique per process start: apalis refuses a name still registered by a process that
     // stopped less than a heartbeat ago.
     let name = format!("{}-{}", J::QUEUE, &ids::new_token()[..8]);
+    names.push(name.clone());
     let (engine, poll, concurrency) = (engine.clone(), opts.poll, opts.concurrency);
     match engine.db.clone() {
         Db::Sqlite(pool, _) => monitor.register(move |_| {
@@ -304,13 +310,15 @@ pub async fn run_workers(
     opts: WorkerOptions,
     shutdown: CancellationToken,
 ) -> Result<()> {
+    let mut names = Vec::new();
     let monitor = Monitor::new().shutdown_timeout(opts.drain_timeout);
-    let monitor = register::<crate::inbound::RouteInbound>(monitor, &engine, &opts);
-    let monitor = register::<crate::deliveries::SendMessage>(monitor, &engine, &opts);
-    let monitor = register::<crate::numbers::pool::ReleaseIdlePool>(monitor, &engine, &opts);
-    let monitor = register::<RunAutomation>(monitor, &engine, &opts);
-    let monitor = register::<AutomationTick>(monitor, &engine, &opts);
-    let monitor = register::<RunCampaign>(monitor, &engine, &opts);
+    let monitor = register::<crate::inbound::RouteInbound>(monitor, &engine, &opts, &mut names);
+    let monitor = register::<crate::deliveries::SendMessage>(monitor, &engine, &opts, &mut names);
+    let monitor =
+        register::<crate::numbers::pool::ReleaseIdlePool>(monitor, &engine, &opts, &mut names);
+    let monitor = register::<RunAutomation>(monitor, &engine, &opts, &mut names);
+    let monitor = register::<AutomationTick>(monitor, &engine, &opts, &mut names);
+    let monitor = register::<RunCampaign>(monitor, &engine, &opts, &mut names);
     if let Err(e) = crate::numbers::pool::schedule_next(&engine).await {
         tracing::warn!(error = %e, "could not schedule the daily pool release");
     }
@@ -352,7 +360,43 @@ pub async fn run_workers(
         .map_err(|e| Error::Queue(e.to_string()));
     let _ = feed.await;
     resumer.abort();
+    match release_unstarted(&engine.db, &names).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "jobs taken but not started are back in the queue"),
+        Err(e) => tracing::warn!(error = %e, "could not hand back jobs taken but not started"),
+    }
     result
+}
+
+/// Hands back the jobs this process's workers took from the queue but did not finish.
+///
+/// apalis marks a batch `Running` as it fetches it; jobs still waiting in that batch when
+/// the workers stop would otherwise stay locked until another worker declares this one
+/// dead, a minute or more later. Running jobs have had `drain_timeout` to finish, and
+/// every job is idempotent, so one cut off at the deadline may safely run again.
+async fn release_unstarted(db: &Db, workers: &[String]) -> Result<u64> {
+    let workers = serde_json::to_string(workers).unwrap_or_default();
+    let n = match db {
+        Db::Sqlite(p, _) => sqlx::query(
+            "update Jobs set status = 'Pending', lock_by = null, lock_at = null
+              where status in ('Running', 'Queued')
+                and lock_by in (select value from json_each($1))",
+        )
+        .bind(workers)
+        .execute(p)
+        .await?
+        .rows_affected(),
+        Db::Postgres(p) => sqlx::query(
+            "update apalis.jobs set status = 'Pending', lock_by = null, lock_at = null
+              where status in ('Running', 'Queued')
+                and lock_by in (select jsonb_array_elements_text($1::jsonb))",
+        )
+        .bind(workers)
+        .execute(p)
+        .await?
+        .rows_affected(),
+    };
+    Ok(n)
 }
 
 /// Queues a dead letter's job again, by its queue name. Every job type is listed here

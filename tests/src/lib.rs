@@ -235,12 +235,33 @@ impl TestApp {
             if quiet == 3 {
                 return;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{n} jobs and {callbacks} status callbacks still unfinished after 30 s"
-            );
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "{n} jobs and {callbacks} status callbacks still unfinished after 30 s:\n{}",
+                    self.unfinished_jobs().await
+                );
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// The queue's unfinished jobs, a line each, for a drain that timed out.
+    async fn unfinished_jobs(&self) -> String {
+        let sql = if self.engine.db.kind() == "postgres" {
+            "select job_type || ' ' || status || ' attempts=' || attempts || ' run_at=' || run_at
+                 || ' lock_by=' || coalesce(lock_by, '-') || ' ' || coalesce(last_result::text, '')
+               from apalis.jobs where status in ('Pending', 'Queued', 'Running')"
+        } else {
+            "select job_type || ' ' || status || ' attempts=' || attempts || ' run_at=' || run_at
+                 || ' now=' || strftime('%s', 'now') || ' lock_by=' || coalesce(lock_by, '-')
+                 || ' ' || coalesce(last_result, '')
+               from Jobs where status in ('Pending', 'Queued', 'Running')"
+        };
+        let rows: Vec<String> = engine::db!(&self.engine.db, c => {
+            sqlx::query_scalar(sql).fetch_all(c).await
+        })
+        .unwrap_or_else(|e| vec![e.to_string()]);
+        rows.join("\n")
     }
 
     /// Stops the server and workers the way a SIGTERM does, and waits for them.

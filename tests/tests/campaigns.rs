@@ -532,12 +532,21 @@ async fn a_run_cut_off_partway_finishes_after_a_restart_without_texting_anyone_t
         (Some("queued"), Some("manual"))
     );
     let run_id = run["id"].as_str().unwrap().to_owned();
-    // The first attempt texts Amy and Bob, then dies at Zed.
+    // The first attempt texts Amy and Bob, then dies at Zed; the run says why while its
+    // job waits to try again.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let r = get(&app, &o.owner, &format!("/api/campaigns/runs/{run_id}")).await;
-        if r["sent"] == 2 {
-            assert_eq!(r["status"], "running", "{r}");
+        if r["error"].is_string() {
+            assert_eq!(
+                (r["status"].as_str(), r["sent"].as_i64()),
+                (Some("running"), Some(2)),
+                "{r}"
+            );
+            assert!(
+                r["error"].as_str().unwrap().contains("the disk is on fire"),
+                "{r}"
+            );
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "{r}");

@@ -366,12 +366,16 @@ impl Job for RunCampaign {
 
     async fn run(&self, engine: &Engine) -> Result<()> {
         let result = carry_out(engine, self).await;
-        if result.is_err() {
-            // Give the run back so this job's next attempt can take it at once.
+        if let Err(e) = &result {
+            // Give the run back so this job's next attempt can take it at once, and show
+            // the owner why it stopped while it waits for that attempt.
+            let now = engine.clock.now();
             let _turn = engine.db.write_turn().await;
             db!(&engine.db, c => sqlx::query(
-                "update campaign_run set lease_until = $2 where run_id = $1 and status = 'running'")
-                .bind(&self.run_id).bind(engine.clock.now()).execute(c).await.map(|r| r.rows_affected()))?;
+                "update campaign_run set lease_until = $2, error = $3, updated_at = $2
+                  where run_id = $1 and status = 'running'")
+                .bind(&self.run_id).bind(now).bind(e.to_string())
+                .execute(c).await.map(|r| r.rows_affected()))?;
         }
         result
     }
