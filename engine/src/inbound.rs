@@ -1,6 +1,7 @@
 //! Inbound texts: the webhook stores the raw event once per provider MessageSid and, in
-//! the same transaction, enqueues the `route_inbound` job that files it into its thread.
-//! Only then is the webhook acknowledged, so nothing acknowledged can be lost.
+//! the same transaction, enqueues the `route_inbound` job that files it into its thread
+//! (webhooks arriving together share that transaction: [`crate::intake`]). Only then is
+//! the webhook acknowledged, so nothing acknowledged can be lost.
 //!
 //! The job handles carrier keywords (STOP, START, HELP), resolves or creates the thread,
 //! decides where the message goes with [`routing::route`], and stores the message, the
@@ -66,39 +67,22 @@ pub async fn accept(engine: &Engine, sms: &InboundSms) -> Result<Accepted> {
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
         .collect();
-    let now = engine.clock.now();
-    let mut tx = engine.db.begin().await?;
-    let inserted: Option<String> = tx!(&mut tx, c => sqlx::query_scalar(
-        "insert into inbound_event (inbound_event_id, org_id, provider_sid, idempotency_token, from_e164, to_e164, body, params, received_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         on conflict do nothing
-         returning inbound_event_id")
-        .bind(ids::new_id()).bind(&org_id).bind(&sms.provider_sid).bind(&sms.idempotency_token).bind(&from).bind(&to)
-        .bind(&sms.body).bind(serde_json::Value::Object(params).to_string()).bind(now)
-        .fetch_optional(c).await)?;
-    let Some(inbound_event_id) = inserted else {
-        return Ok(Accepted::Duplicate);
-    };
-    if let Some(org_id) = &org_id {
-        let payload = serde_json::json!({ "messageSid": sms.provider_sid, "from": phone::redact(&from), "to": phone::redact(&to) });
-        audit::record(
-            &mut tx,
-            org_id,
-            Actor::Provider,
-            "webhook.inbound.received",
-            Some(("inbound_event", &inbound_event_id)),
-            &payload,
-            now,
-        )
-        .await?;
-    }
-    tx.enqueue(&RouteInbound {
-        inbound_event_id,
+    let audit = serde_json::json!({ "messageSid": sms.provider_sid, "from": phone::redact(&from), "to": phone::redact(&to) });
+    let event = crate::intake::NewEvent {
         org_id,
+        provider_sid: sms.provider_sid.clone(),
+        idempotency_token: sms.idempotency_token.clone(),
+        from,
+        to,
+        body: sms.body.clone(),
+        params: serde_json::Value::Object(params).to_string(),
+        audit,
+        received_at: engine.clock.now(),
+    };
+    Ok(match engine.intake.store(&engine.db, event).await? {
+        Some(_) => Accepted::New { reply },
+        None => Accepted::Duplicate,
     })
-    .await?;
-    tx.commit().await?;
-    Ok(Accepted::New { reply })
 }
 
 /// Files one stored inbound event into its thread.

@@ -112,6 +112,34 @@ impl Tx {
         .await
     }
 
+    /// Enqueues every job in `jobs` to run as soon as a worker is free, in this
+    /// transaction, with one statement.
+    pub async fn enqueue_all<J: Job>(&mut self, jobs: &[J]) -> Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let tasks = jobs
+            .iter()
+            .map(|job| {
+                let env = Envelope {
+                    attempt: 1,
+                    job: job.clone(),
+                };
+                let bytes = serde_json::to_vec(&env).map_err(|e| Error::Queue(e.to_string()))?;
+                Ok(TaskBuilder::new(bytes).max_attempts(1).build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let queue_err = |e: &dyn std::fmt::Display| Error::Queue(e.to_string());
+        match self {
+            Tx::Sqlite(t, _) => apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &tasks)
+                .await
+                .map_err(|e| queue_err(&e)),
+            Tx::Postgres(t) => apalis_postgres::queries::push_tasks(&mut **t, J::QUEUE, tasks)
+                .await
+                .map_err(|e| queue_err(&e)),
+        }
+    }
+
     async fn push<J: Job>(
         &mut self,
         env: &Envelope<J>,

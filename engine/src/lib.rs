@@ -26,6 +26,7 @@ pub mod fields;
 pub mod flags;
 pub mod ids;
 pub mod inbound;
+pub mod intake;
 pub mod jobs;
 pub mod metrics;
 pub mod numbers;
@@ -126,6 +127,8 @@ pub struct Engine {
     pub(crate) providers: provider::connection::ProviderCache,
     /// Automation versions, compiled once.
     pub(crate) compiled: automations::CompiledCache,
+    /// Inbound webhooks waiting for their group commit.
+    pub(crate) intake: intake::Intake,
     /// Seals and opens orgs' provider credentials; `None` without a secret key.
     pub(crate) sealer: Option<secrets::Sealer>,
 }
@@ -158,6 +161,7 @@ impl Engine {
             flags: flags::FlagCache::default(),
             providers: provider::connection::ProviderCache::default(),
             compiled: automations::CompiledCache::default(),
+            intake: intake::Intake::default(),
         })
     }
 

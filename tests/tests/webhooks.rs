@@ -328,3 +328,74 @@ async fn alerts_are_resolved_once_with_an_audited_note() {
     let open = get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
     assert_eq!(open["alerts"].as_array().unwrap().len(), 1);
 }
+
+/// Makes storing any inbound text whose body says BOOM fail, as a full disk would.
+async fn break_boom_texts(app: &TestApp) {
+    if app.engine.db.kind() == "postgres" {
+        app.exec(
+            "create function boom_fails() returns trigger language plpgsql as $$
+             begin if new.body like '%BOOM%' then raise exception 'the disk is full'; end if; return new; end $$",
+            &[],
+        )
+        .await;
+        app.exec(
+            "create trigger boom_fails before insert on inbound_event for each row execute function boom_fails()",
+            &[],
+        )
+        .await;
+    } else {
+        app.exec(
+            "create trigger boom_fails before insert on inbound_event when new.body like '%BOOM%'
+             begin select raise(abort, 'the disk is full'); end",
+            &[],
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn webhooks_arriving_together_are_each_stored_once_and_one_failure_fails_only_itself() {
+    let app = TestApp::spawn().await;
+    break_boom_texts(&app).await;
+    // Thirty texts, ten of them delivered twice, and one the database refuses, all at once.
+    let mut sends = tokio::task::JoinSet::new();
+    let texts = (0..30)
+        .chain(0..10)
+        .map(|i| (format!("SMburst{i}"), format!("burst {i}")))
+        .chain([("SMboom".to_owned(), "BOOM".to_owned())]);
+    for (sid, body) in texts {
+        let (client, url) = (app.client.clone(), app.url("/webhooks/twilio/sms"));
+        sends.spawn(async move {
+            let res = client
+                .post(url)
+                .form(&[
+                    ("MessageSid", sid.as_str()),
+                    ("From", "+15551234567"),
+                    ("To", demo::FRONT_DESK),
+                    ("Body", body.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (body, res.status())
+        });
+    }
+    let mut refused = Vec::new();
+    while let Some(sent) = sends.join_next().await {
+        let (body, status) = sent.unwrap();
+        if status != StatusCode::OK {
+            refused.push((body, status));
+        }
+    }
+    assert_eq!(
+        refused,
+        [("BOOM".to_owned(), StatusCode::INTERNAL_SERVER_ERROR)]
+    );
+    app.drain().await;
+    let bodies = john_bodies(&app).await;
+    for i in 0..30 {
+        let body = format!("burst {i}");
+        assert_eq!(bodies.iter().filter(|b| **b == body).count(), 1, "{body}");
+    }
+    assert!(!bodies.iter().any(|b| b == "BOOM"));
+}
