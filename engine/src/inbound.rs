@@ -17,7 +17,9 @@ use crate::{
     audit::{self, Actor},
     automations::events::{self, Refs},
     clock::Millis,
-    counters, db, ids,
+    counters, db,
+    group_commit::Batch,
+    ids,
     jobs::Job,
     numbers::{self, NumberRow},
     optout::{self, Keyword},
@@ -79,7 +81,7 @@ pub async fn accept(engine: &Engine, sms: &InboundSms) -> Result<Accepted> {
         audit,
         received_at: engine.clock.now(),
     };
-    Ok(match engine.intake.store(&engine.db, event).await? {
+    Ok(match engine.intake.submit(engine, event).await? {
         Some(_) => Accepted::New { reply },
         None => Accepted::Duplicate,
     })
@@ -114,71 +116,133 @@ impl Job for RouteInbound {
         Some(("inbound_event", &self.inbound_event_id))
     }
 
+    /// Many of these wait at once for their group's commit.
+    const GROUPED: bool = true;
+
     async fn run(&self, engine: &Engine) -> Result<()> {
+        engine.filing.submit(engine, self.clone()).await
+    }
+}
+
+/// Inbound events filed together: the routing jobs that are due at the same time share
+/// one transaction ([`crate::group_commit`]).
+#[derive(Debug)]
+pub struct Filing;
+
+impl Batch for Filing {
+    type Item = RouteInbound;
+    type Done = ();
+    const NAME: &'static str = "inbound filing";
+    const MAX: usize = 64;
+
+    async fn commit(engine: &Engine, jobs: &[&RouteInbound]) -> Result<Vec<()>> {
         // Reads first, on the pool; the transaction below holds SQLite's write lock and
         // never waits for a second connection while it does.
-        let event: Option<EventRow> = db!(&engine.db, c => sqlx::query_as(
-            "select org_id, from_e164, to_e164, body, received_at, processed_at from inbound_event where inbound_event_id = $1")
-            .bind(&self.inbound_event_id).fetch_optional(c).await)?;
-        // Gone or already filed: a repeated delivery of this job does nothing.
-        let Some(event) = event.filter(|e| e.processed_at.is_none()) else {
-            return Ok(());
-        };
-        // With messaging off the event waits, stored; turning it on files it.
-        if let Some(org_id) = &event.org_id
-            && !crate::flags::enabled(engine, org_id, crate::flags::MESSAGING_V1).await?
-        {
-            return Ok(());
+        let mut due = Vec::with_capacity(jobs.len());
+        let mut seen = std::collections::HashSet::new();
+        for job in jobs {
+            // The same event twice in one group (a repeated delivery): filed once.
+            if seen.insert(job.inbound_event_id.as_str())
+                && let Some(ready) = prepare(engine, job).await?
+            {
+                due.push((job, ready));
+            }
         }
-        let number = numbers::by_e164(&engine.db, &event.to_e164).await?;
-        let mut tx = engine.db.begin().await?;
-        match (event.org_id.as_deref(), number) {
-            (Some(org_id), Some(number)) if number.org_id == org_id => {
-                let thread_id = threads::find_or_create(
+        if !due.is_empty() {
+            let mut tx = engine.db.begin().await?;
+            for (job, (event, number)) in &due {
+                file(
+                    engine,
                     &mut tx,
-                    org_id,
-                    &number.number_id,
-                    &event.from_e164,
-                    event.received_at,
+                    &job.inbound_event_id,
+                    event,
+                    number.as_ref(),
                 )
                 .await?;
-                match optout::keyword(&event.body) {
-                    Some(keyword) => {
-                        file_keyword(
-                            engine,
-                            &mut tx,
-                            org_id,
-                            &thread_id,
-                            &event,
-                            &self.inbound_event_id,
-                            keyword,
-                        )
-                        .await?
-                    }
-                    None => {
-                        file_message(
-                            engine,
-                            &mut tx,
-                            org_id,
-                            &number,
-                            &thread_id,
-                            &event,
-                            &self.inbound_event_id,
-                        )
-                        .await?
-                    }
-                }
             }
-            _ => {
-                tracing::warn!(to = %event.to_e164, "inbound message for a number no org owns; kept unfiled")
+            tx.commit().await?;
+            for _ in &due {
+                engine.metrics.incr("inbound_routed_total");
             }
         }
-        tx!(&mut tx, c => sqlx::query("update inbound_event set processed_at = $2 where inbound_event_id = $1")
-            .bind(&self.inbound_event_id).bind(engine.clock.now()).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.commit().await?;
-        engine.metrics.incr("inbound_routed_total");
-        Ok(())
+        Ok(vec![(); jobs.len()])
     }
+}
+
+/// The event and its business number, if it is still to be filed.
+async fn prepare(
+    engine: &Engine,
+    job: &RouteInbound,
+) -> Result<Option<(EventRow, Option<NumberRow>)>> {
+    let event: Option<EventRow> = db!(&engine.db, c => sqlx::query_as(
+        "select org_id, from_e164, to_e164, body, received_at, processed_at from inbound_event where inbound_event_id = $1")
+        .bind(&job.inbound_event_id).fetch_optional(c).await)?;
+    // Gone or already filed: a repeated delivery of this job does nothing.
+    let Some(event) = event.filter(|e| e.processed_at.is_none()) else {
+        return Ok(None);
+    };
+    // With messaging off the event waits, stored; turning it on files it.
+    if let Some(org_id) = &event.org_id
+        && !crate::flags::enabled(engine, org_id, crate::flags::MESSAGING_V1).await?
+    {
+        return Ok(None);
+    }
+    let number = numbers::by_e164(&engine.db, &event.to_e164).await?;
+    Ok(Some((event, number)))
+}
+
+/// Files one event into its thread, in `tx`, and marks it filed.
+async fn file(
+    engine: &Engine,
+    tx: &mut Tx,
+    inbound_event_id: &str,
+    event: &EventRow,
+    number: Option<&NumberRow>,
+) -> Result<()> {
+    match (event.org_id.as_deref(), number) {
+        (Some(org_id), Some(number)) if number.org_id == org_id => {
+            let thread_id = threads::find_or_create(
+                tx,
+                org_id,
+                &number.number_id,
+                &event.from_e164,
+                event.received_at,
+            )
+            .await?;
+            match optout::keyword(&event.body) {
+                Some(keyword) => {
+                    file_keyword(
+                        engine,
+                        tx,
+                        org_id,
+                        &thread_id,
+                        event,
+                        inbound_event_id,
+                        keyword,
+                    )
+                    .await?
+                }
+                None => {
+                    file_message(
+                        engine,
+                        tx,
+                        org_id,
+                        number,
+                        &thread_id,
+                        event,
+                        inbound_event_id,
+                    )
+                    .await?
+                }
+            }
+        }
+        _ => {
+            tracing::warn!(to = %event.to_e164, "inbound message for a number no org owns; kept unfiled")
+        }
+    }
+    tx!(tx, c => sqlx::query("update inbound_event set processed_at = $2 where inbound_event_id = $1")
+        .bind(inbound_event_id).bind(engine.clock.now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// STOP, START or HELP: record the state change as a system event in the thread. It is

@@ -1,34 +1,20 @@
-//! Group commit of inbound webhooks.
-//!
-//! A webhook is acknowledged only once its event and routing job are committed. One
-//! transaction per webhook makes SQLite's single writer the limit: every request waits
-//! its turn for a `begin`/`commit` of its own. Instead, handlers hand their event to one
-//! committer task and wait; the committer takes whatever has arrived meanwhile (up to
-//! [`MAX_BATCH`]) and stores it all in one transaction: the events, their audit records
-//! and their routing jobs. Under load the batches grow by themselves; a lone webhook is
-//! committed at once, alone. Nothing is acknowledged before its commit, so a crash still
-//! loses nothing acknowledged. Should a batch fail, each of its webhooks is stored again
-//! in a transaction of its own, so one bad event never fails the others.
-
-use std::sync::{Arc, OnceLock};
-
-use tokio::sync::{mpsc, oneshot};
+//! Storing inbound webhooks, grouped ([`crate::group_commit`]): the events that arrived
+//! together, their audit records and their routing jobs, in one transaction. A webhook is
+//! acknowledged only after that commit, so a crash still loses nothing acknowledged.
 
 use crate::{
-    Db, Error, Result,
+    Engine, Result,
     audit::{self, Actor},
     clock::Millis,
+    group_commit::Batch,
     ids,
     inbound::RouteInbound,
     tx,
 };
 
-/// Webhooks stored in one transaction, at most.
-pub const MAX_BATCH: usize = 128;
-
 /// An inbound event to store, as the webhook received it.
 #[derive(Debug)]
-pub(crate) struct NewEvent {
+pub struct NewEvent {
     pub org_id: Option<String>,
     pub provider_sid: String,
     pub idempotency_token: Option<String>,
@@ -42,74 +28,26 @@ pub(crate) struct NewEvent {
     pub received_at: Millis,
 }
 
-struct Waiting {
-    event: NewEvent,
+/// Inbound events stored together.
+#[derive(Debug)]
+pub struct Intake;
+
+impl Batch for Intake {
+    type Item = NewEvent;
     /// The stored event's id, or `None` for a MessageSid (or token) seen before.
-    done: oneshot::Sender<Result<Option<String>>>,
-}
+    type Done = Option<String>;
+    const NAME: &'static str = "inbound intake";
+    const MAX: usize = 128;
 
-/// The committer's mailbox, started on first use.
-#[derive(Clone, Debug, Default)]
-pub struct Intake(Arc<OnceLock<mpsc::Sender<Waiting>>>);
-
-impl std::fmt::Debug for Waiting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Waiting")
-            .field("event", &self.event)
-            .finish()
-    }
-}
-
-impl Intake {
-    /// Stores `event` with its routing job and returns its id once committed, or `None`
-    /// when it was stored before.
-    pub(crate) async fn store(&self, db: &Db, event: NewEvent) -> Result<Option<String>> {
-        let mailbox = self.0.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel(MAX_BATCH * 8);
-            tokio::spawn(commit_batches(db.clone(), receiver));
-            sender
-        });
-        let (done, outcome) = oneshot::channel();
-        mailbox
-            .send(Waiting { event, done })
-            .await
-            .map_err(|_| Error::Internal("the inbound committer has stopped".to_owned()))?;
-        outcome
-            .await
-            .map_err(|_| Error::Internal("the inbound committer has stopped".to_owned()))?
-    }
-}
-
-async fn commit_batches(db: Db, mut mailbox: mpsc::Receiver<Waiting>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while mailbox.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let events: Vec<&NewEvent> = batch.iter().map(|w| &w.event).collect();
-        match store_all(&db, &events).await {
-            Ok(ids) => {
-                for (waiting, id) in batch.drain(..).zip(ids) {
-                    let _ = waiting.done.send(Ok(id));
-                }
-            }
-            Err(e) if batch.len() == 1 => {
-                let _ = batch.remove(0).done.send(Err(e));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, webhooks = batch.len(), "a batch of inbound webhooks failed; storing them one by one");
-                for waiting in batch.drain(..) {
-                    let alone = store_all(&db, &[&waiting.event])
-                        .await
-                        .map(|mut ids| ids.pop().flatten());
-                    let _ = waiting.done.send(alone);
-                }
-            }
-        }
+    async fn commit(engine: &Engine, events: &[&NewEvent]) -> Result<Vec<Option<String>>> {
+        store_all(engine, events).await
     }
 }
 
 /// Stores `events` and queues their routing jobs in one transaction; a duplicate gets
 /// `None` in its place.
-async fn store_all(db: &Db, events: &[&NewEvent]) -> Result<Vec<Option<String>>> {
-    let mut tx = db.begin().await?;
+async fn store_all(engine: &Engine, events: &[&NewEvent]) -> Result<Vec<Option<String>>> {
+    let mut tx = engine.db.begin().await?;
     let mut ids = Vec::with_capacity(events.len());
     let mut jobs = Vec::with_capacity(events.len());
     for e in events {

@@ -29,6 +29,10 @@ pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'sta
     const NAME: &'static str;
     /// Attempts in all, the first included.
     const MAX_ATTEMPTS: u32 = 3;
+    /// Whether a job of this type hands its work to a group committer
+    /// ([`crate::group_commit`]) and waits: many may then wait at once, so a worker runs
+    /// sixteen times as many of them together.
+    const GROUPED: bool = false;
 
     fn org_id(&self) -> Option<&str>;
 
@@ -300,7 +304,12 @@ fn register<J: Job>(
     // stopped less than a heartbeat ago.
     let name = format!("{}-{}", J::QUEUE, &ids::new_token()[..8]);
     names.push(name.clone());
-    let (engine, poll, concurrency) = (engine.clone(), opts.poll, opts.concurrency);
+    let concurrency = if J::GROUPED {
+        opts.concurrency * 16
+    } else {
+        opts.concurrency
+    };
+    let (engine, poll) = (engine.clone(), opts.poll);
     match engine.db.clone() {
         Db::Sqlite(pool, _) => monitor.register(move |_| {
             let config = apalis_sqlite::Config::default()

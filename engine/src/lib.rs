@@ -24,6 +24,7 @@ pub mod diagnostics;
 mod error;
 pub mod fields;
 pub mod flags;
+pub mod group_commit;
 pub mod ids;
 pub mod inbound;
 pub mod intake;
@@ -128,7 +129,9 @@ pub struct Engine {
     /// Automation versions, compiled once.
     pub(crate) compiled: automations::CompiledCache,
     /// Inbound webhooks waiting for their group commit.
-    pub(crate) intake: intake::Intake,
+    pub(crate) intake: group_commit::Committer<intake::Intake>,
+    /// Inbound events waiting to be filed together.
+    pub(crate) filing: group_commit::Committer<inbound::Filing>,
     /// Seals and opens orgs' provider credentials; `None` without a secret key.
     pub(crate) sealer: Option<secrets::Sealer>,
 }
@@ -161,7 +164,8 @@ impl Engine {
             flags: flags::FlagCache::default(),
             providers: provider::connection::ProviderCache::default(),
             compiled: automations::CompiledCache::default(),
-            intake: intake::Intake::default(),
+            intake: group_commit::Committer::default(),
+            filing: group_commit::Committer::default(),
         })
     }
 
