@@ -133,7 +133,7 @@ impl Batch for Filing {
     type Item = RouteInbound;
     type Done = ();
     const NAME: &'static str = "inbound filing";
-    const MAX: usize = 64;
+    const MAX: usize = 16;
 
     async fn commit(engine: &Engine, jobs: &[&RouteInbound]) -> Result<Vec<()>> {
         // Reads first, on the pool; the transaction below holds SQLite's write lock and
