@@ -176,6 +176,8 @@ impl Job for SendMessage {
     // The seeds' names for the queue a failed send lands in.
     const QUEUE: &'static str = "message-retry";
     const NAME: &'static str = "retry-message";
+    /// Many of these wait at once for their claim's and their record's commit.
+    const GROUPED: bool = true;
 
     fn org_id(&self) -> Option<&str> {
         Some(&self.org_id)
@@ -215,8 +217,8 @@ impl Job for SendMessage {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct AttemptRow {
+#[derive(Debug, sqlx::FromRow)]
+pub struct AttemptRow {
     attempt_no: i32,
     run_attempt: i32,
     body: String,
@@ -233,26 +235,9 @@ struct AttemptRow {
 async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
     let now = engine.clock.now();
     // Record the attempt before calling the provider: after a crash, this row is how we
-    // know a text may have gone out. Claiming it reads what the send needs, in one
-    // statement (its own transaction).
-    let lease = now + engine.settings.send_lease.as_millis() as i64;
-    let turn = engine.db.write_turn().await;
-    let claimed: Option<AttemptRow> = db!(&engine.db, c => sqlx::query_as(
-        "update delivery set status = 'sending', lease_until = $2, updated_at = $3
-          where delivery_id = $1 and status = 'queued'
-          returning attempt_no, run_attempt,
-                (select m.body from message m where m.message_id = delivery.message_id) as body,
-                (select m.from_e164 from message m where m.message_id = delivery.message_id) as from_e164,
-                (select m.to_e164 from message m where m.message_id = delivery.message_id) as to_e164,
-                (select n.status from message m join thread t on t.thread_id = m.thread_id
-                   join number n on n.number_id = t.number_id where m.message_id = delivery.message_id) as number_status,
-                coalesce((select o.opted_out from message m join opt_out o on o.org_id = m.org_id and o.phone_e164 = m.to_e164
-                   where m.message_id = delivery.message_id), false) as opted_out,
-                (select g.time_zone from org g where g.org_id = delivery.org_id) as time_zone,
-                exists (select 1 from message m join app_user u on u.org_id = m.org_id and u.phone_e164 = m.to_e164
-                   where m.message_id = delivery.message_id and u.role = 'owner') as to_owner")
-        .bind(&job.delivery_id).bind(lease).bind(now).fetch_optional(c).await)?;
-    drop(turn);
+    // know a text may have gone out. The claim commits (with others claimed at the same
+    // time) before we go on.
+    let claimed = engine.claims.submit(engine, job.delivery_id.clone()).await?;
     let Some(row) = claimed else {
         // Not queued: started before and never finished (a crash mid-send: not resent,
         // but marked uncertain), or done already, or in flight elsewhere.
@@ -308,10 +293,102 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
             return tx.commit().await;
         }
     };
-    // `submitted` and the org's sent counters commit together: a job delivered twice finds
-    // the attempt no longer `sending` and counts nothing.
+    let submission = Submission {
+        job: job.clone(),
+        attempt_no: row.attempt_no,
+        time_zone: row.time_zone,
+        to_owner: row.to_owner,
+        provider_message_id: sent.provider_message_id.clone(),
+        callbacks_follow: !sent.callbacks.is_empty(),
+    };
+    engine.submissions.submit(engine, submission).await?;
+    engine.metrics.incr("outbound_submitted_total");
+    tracing::info!(org_id = %job.org_id, message_id = %job.message_id, to = %phone::redact(&sms.to), "text handed to the provider");
+    let feed = engine.status_feed.sender();
+    for update in sent.callbacks {
+        feed.send(update);
+    }
+    Ok(())
+}
+
+/// Attempts claimed together ([`crate::group_commit`]): each is marked `sending`, with its
+/// lease, in a transaction committed before any of them calls the provider.
+#[derive(Debug)]
+pub struct Claims;
+
+impl crate::group_commit::Batch for Claims {
+    /// The attempt's id.
+    type Item = String;
+    /// What the send needs, or `None` when the attempt was not `queued`.
+    type Done = Option<AttemptRow>;
+    const NAME: &'static str = "outbound claims";
+    const MAX: usize = 64;
+
+    async fn commit(engine: &Engine, ids: &[&String]) -> Result<Vec<Option<AttemptRow>>> {
+        let now = engine.clock.now();
+        let lease = now + engine.settings.send_lease.as_millis() as i64;
+        let mut tx = engine.db.begin().await?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            // Reads what the send needs in the same statement.
+            rows.push(tx!(&mut tx, c => sqlx::query_as(
+                "update delivery set status = 'sending', lease_until = $2, updated_at = $3
+                  where delivery_id = $1 and status = 'queued'
+                  returning attempt_no, run_attempt,
+                        (select m.body from message m where m.message_id = delivery.message_id) as body,
+                        (select m.from_e164 from message m where m.message_id = delivery.message_id) as from_e164,
+                        (select m.to_e164 from message m where m.message_id = delivery.message_id) as to_e164,
+                        (select n.status from message m join thread t on t.thread_id = m.thread_id
+                           join number n on n.number_id = t.number_id where m.message_id = delivery.message_id) as number_status,
+                        coalesce((select o.opted_out from message m join opt_out o on o.org_id = m.org_id and o.phone_e164 = m.to_e164
+                           where m.message_id = delivery.message_id), false) as opted_out,
+                        (select g.time_zone from org g where g.org_id = delivery.org_id) as time_zone,
+                        exists (select 1 from message m join app_user u on u.org_id = m.org_id and u.phone_e164 = m.to_e164
+                           where m.message_id = delivery.message_id and u.role = 'owner') as to_owner")
+                .bind(id.as_str()).bind(lease).bind(now).fetch_optional(c).await)?);
+        }
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
+
+/// An attempt the provider took, to record `submitted`.
+#[derive(Debug)]
+pub struct Submission {
+    job: SendMessage,
+    attempt_no: i32,
+    time_zone: String,
+    to_owner: bool,
+    provider_message_id: String,
+    /// The provider reports its callbacks itself, after this (the mock, through the feed).
+    callbacks_follow: bool,
+}
+
+/// Attempts recorded `submitted` together ([`crate::group_commit`]).
+#[derive(Debug)]
+pub struct Submissions;
+
+impl crate::group_commit::Batch for Submissions {
+    type Item = Submission;
+    type Done = ();
+    const NAME: &'static str = "outbound submissions";
+    const MAX: usize = 64;
+
+    async fn commit(engine: &Engine, submissions: &[&Submission]) -> Result<Vec<()>> {
+        let mut tx = engine.db.begin().await?;
+        for s in submissions {
+            record_submitted(engine, &mut tx, s).await?;
+        }
+        tx.commit().await?;
+        Ok(vec![(); submissions.len()])
+    }
+}
+
+/// `submitted` and the org's sent counters go in one transaction: a job delivered twice
+/// finds the attempt no longer `sending` and counts nothing.
+async fn record_submitted(engine: &Engine, tx: &mut Tx, s: &Submission) -> Result<()> {
     let now = engine.clock.now();
-    let mut tx = engine.db.begin().await?;
+    let job = &s.job;
     let mut recorded = 0;
     let mut was_uncertain = false;
     for from in ["sending", "uncertain"] {
@@ -320,51 +397,36 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
                     error_message = null, updated_at = $3
               where delivery_id = $1 and status = '{from}'"
         );
-        recorded = tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&job.delivery_id).bind(&sent.provider_message_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        recorded = tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&job.delivery_id).bind(&s.provider_message_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
         if recorded > 0 {
             was_uncertain = from == "uncertain";
             break;
         }
     }
     if recorded > 0 {
-        let audience = if row.to_owner {
+        let audience = if s.to_owner {
             counters::SMS_SENT_OWNER
         } else {
             counters::SMS_SENT_CUSTOMER
         };
-        let day = clock::local_date(now, clock::zone(&row.time_zone));
-        counters::sent(&mut tx, &job.org_id, audience, day).await?;
+        let day = clock::local_date(now, clock::zone(&s.time_zone));
+        counters::sent(tx, &job.org_id, audience, day).await?;
     }
     // Callbacks posted to our webhook (Twilio's) can beat us to it: those stored before
     // we knew the provider's id apply now. The mock's come after, through the feed.
-    let early: Vec<(String, Option<i64>)> = if sent.callbacks.is_empty() {
-        tx!(&mut tx, c => sqlx::query_as(
-            "select status, cast(error_code as bigint) from delivery_status_event where provider_message_id = $1")
-            .bind(&sent.provider_message_id).fetch_all(c).await)?
-    } else {
+    let early: Vec<(String, Option<i64>)> = if s.callbacks_follow {
         Vec::new()
+    } else {
+        tx!(tx, c => sqlx::query_as(
+            "select status, cast(error_code as bigint) from delivery_status_event where provider_message_id = $1")
+            .bind(&s.provider_message_id).fetch_all(c).await)?
     };
     for (status, code) in early {
-        advance(
-            engine,
-            &mut tx,
-            &sent.provider_message_id,
-            &status,
-            code,
-            None,
-        )
-        .await?;
+        advance(engine, tx, &s.provider_message_id, &status, code, None).await?;
     }
-    if recorded > 0 && (row.attempt_no > 1 || was_uncertain) {
-        succeeded(engine, &mut tx, job).await?;
-    }
-    tx.commit().await?;
-    engine.metrics.incr("outbound_submitted_total");
-    tracing::info!(org_id = %job.org_id, message_id = %job.message_id, to = %phone::redact(&sms.to), "text handed to the provider");
-    let feed = engine.status_feed.sender();
-    for update in sent.callbacks {
-        feed.send(update);
+    if recorded > 0 && (s.attempt_no > 1 || was_uncertain) {
+        succeeded(engine, tx, job).await?;
     }
     Ok(())
 }

@@ -132,6 +132,9 @@ pub struct Engine {
     pub(crate) intake: group_commit::Committer<intake::Intake>,
     /// Inbound events waiting to be filed together.
     pub(crate) filing: group_commit::Committer<inbound::Filing>,
+    /// Send attempts waiting to be claimed, and recorded `submitted`, together.
+    pub(crate) claims: group_commit::Committer<deliveries::Claims>,
+    pub(crate) submissions: group_commit::Committer<deliveries::Submissions>,
     /// Seals and opens orgs' provider credentials; `None` without a secret key.
     pub(crate) sealer: Option<secrets::Sealer>,
 }
@@ -166,6 +169,8 @@ impl Engine {
             compiled: automations::CompiledCache::default(),
             intake: group_commit::Committer::default(),
             filing: group_commit::Committer::default(),
+            claims: group_commit::Committer::default(),
+            submissions: group_commit::Committer::default(),
         })
     }
 
