@@ -237,7 +237,10 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
     // Record the attempt before calling the provider: after a crash, this row is how we
     // know a text may have gone out. The claim commits (with others claimed at the same
     // time) before we go on.
-    let claimed = engine.claims.submit(engine, job.delivery_id.clone()).await?;
+    let claimed = engine
+        .claims
+        .submit(engine, job.delivery_id.clone())
+        .await?;
     let Some(row) = claimed else {
         // Not queued: started before and never finished (a crash mid-send: not resent,
         // but marked uncertain), or done already, or in flight elsewhere.
