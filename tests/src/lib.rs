@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod fake_twilio;
+pub mod pages;
 pub mod twilio_openapi;
 
 use std::{net::SocketAddr, time::Duration};

@@ -4,58 +4,15 @@
 use engine::clock::{DAY, HOUR, to_rfc3339};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use tests::{TestApp, client, demo, get_json, thread_on};
+use tests::pages::{get_page, location, logged_in, unescaped};
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// The page's text with minijinja's HTML escapes undone, to compare with plain strings.
-fn unescaped(html: &str) -> String {
-    html.replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-async fn get_page(c: &Client, url: &str) -> (StatusCode, String) {
-    let res = c.get(url).send().await.unwrap();
-    let status = res.status();
-    (status, unescaped(&res.text().await.unwrap()))
-}
-
-/// POSTs a form: its status, where it redirects, and the page it answers with.
 async fn post_form(c: &Client, url: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
     let res = c.post(url).form(form).send().await.unwrap();
     let status = res.status();
     let to = location(&res);
     (status, to, unescaped(&res.text().await.unwrap()))
 }
-
-/// A browser-like client logged in through the form, and its pages' CSRF token.
-async fn logged_in(app: &TestApp, email: &str, password: &str) -> (Client, String) {
-    let c = client();
-    let res = c
-        .post(app.url("/login"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    let (_, page) = get_page(&c, &app.url(&location(&res))).await;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("csrf field")
-        .to_owned();
-    (c, csrf)
-}
+use tests::{TestApp, client, demo, get_json, thread_on};
 
 async fn owner_page(app: &TestApp) -> (Client, String) {
     logged_in(app, demo::OWNER_EMAIL, demo::OWNER_PASSWORD).await
