@@ -86,15 +86,7 @@ pub fn backoff(base: Duration, next: u32) -> Duration {
 impl Tx {
     /// Enqueues `job` to run as soon as a worker is free, in this transaction.
     pub async fn enqueue<J: Job>(&mut self, job: &J) -> Result<()> {
-        self.push(
-            &Envelope {
-                attempt: 1,
-                job: job.clone(),
-            },
-            None,
-            None,
-        )
-        .await
+        self.enqueue_all(std::slice::from_ref(job)).await
     }
 
     /// Enqueues `job` after `delay`; with a `key`, a second enqueue of the same key is a
