@@ -79,6 +79,10 @@ async fn main() {
         return;
     }
     if let Command::Bench { what } = cli.command {
+        // Quiet by default, so the report is all it prints; RUST_LOG opts in to logs.
+        if std::env::var_os("RUST_LOG").is_some() {
+            api::logging::init("text");
+        }
         let report = match what {
             BenchKind::Outbound(args) => api::bench::outbound(args).await,
             BenchKind::Automations(args) => api::bench::automations(args).await,

@@ -135,6 +135,8 @@ pub struct Engine {
     /// Send attempts waiting to be claimed, and recorded `submitted`, together.
     pub(crate) claims: group_commit::Committer<deliveries::Claims>,
     pub(crate) submissions: group_commit::Committer<deliveries::Submissions>,
+    /// Live automation executions waiting to be started together.
+    pub(crate) starts: group_commit::Committer<automations::run::Starts>,
     /// Seals and opens orgs' provider credentials; `None` without a secret key.
     pub(crate) sealer: Option<secrets::Sealer>,
 }
@@ -171,6 +173,7 @@ impl Engine {
             filing: group_commit::Committer::default(),
             claims: group_commit::Committer::default(),
             submissions: group_commit::Committer::default(),
+            starts: group_commit::Committer::default(),
         })
     }
 

@@ -30,13 +30,27 @@ pub enum Db {
 #[derive(Clone, Debug, Default)]
 pub struct WriteGate(Arc<tokio::sync::Mutex<()>>);
 
-/// A transaction on either database. Dropped without `commit` it rolls back.
+/// A transaction on either database. Dropped without `commit` it rolls back. It keeps
+/// the queues it put jobs on, to wake their workers once it commits.
 pub enum Tx {
     Sqlite(
         sqlx::Transaction<'static, Sqlite>,
         tokio::sync::OwnedMutexGuard<()>,
+        Queued,
     ),
-    Postgres(sqlx::Transaction<'static, Postgres>),
+    Postgres(sqlx::Transaction<'static, Postgres>, Queued),
+}
+
+/// The queues a transaction has put jobs on.
+#[derive(Debug, Default)]
+pub struct Queued(Vec<&'static str>);
+
+impl Queued {
+    pub(crate) fn add(&mut self, queue: &'static str) {
+        if !self.0.contains(&queue) {
+            self.0.push(queue);
+        }
+    }
 }
 
 /// Runs `$body` with `$c` bound to the pool of whichever database `$db` is.
@@ -55,11 +69,11 @@ macro_rules! db {
 macro_rules! tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t, _) => {
+            $crate::store::Tx::Sqlite(t, ..) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            $crate::store::Tx::Postgres(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -154,9 +168,13 @@ impl Db {
         Ok(match self {
             Self::Sqlite(p, gate) => {
                 let turn = gate.0.clone().lock_owned().await;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+                Tx::Sqlite(
+                    p.begin_with("BEGIN IMMEDIATE").await?,
+                    turn,
+                    Queued::default(),
+                )
             }
-            Self::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Self::Postgres(p) => Tx::Postgres(p.begin().await?, Queued::default()),
         })
     }
 
@@ -189,9 +207,19 @@ impl Db {
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Self::Sqlite(t, _turn) => t.commit().await?,
-            Self::Postgres(t) => t.commit().await?,
+        let queued = match self {
+            Self::Sqlite(t, turn, queued) => {
+                t.commit().await?;
+                drop(turn);
+                queued
+            }
+            Self::Postgres(t, queued) => {
+                t.commit().await?;
+                queued
+            }
+        };
+        for queue in queued.0 {
+            crate::jobs::ring(queue);
         }
         Ok(())
     }

@@ -168,7 +168,7 @@ pub struct Execution {
     pub finished_at: Option<Millis>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow)]
 pub(crate) struct Row {
     pub execution_id: String,
     pub org_id: String,

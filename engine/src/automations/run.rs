@@ -95,6 +95,7 @@ impl RunAutomation {
 impl Job for RunAutomation {
     const QUEUE: &'static str = "automation-run";
     const NAME: &'static str = "run-automation";
+    const GROUPED: bool = true;
 
     fn org_id(&self) -> Option<&str> {
         Some(&self.org_id)
@@ -177,8 +178,8 @@ async fn start(engine: &Engine, job: &RunAutomation) -> Result<Option<String>> {
         return Ok(matches!(status.as_str(), "running").then_some(id));
     }
     let event_id = job.event_id.as_deref().ok_or(Error::NotFound("event"))?;
-    type Start = (String, Option<i64>, String, String, i64);
-    let found: Option<Start> = db!(&engine.db, c => sqlx::query_as(
+    type Found = (String, Option<i64>, String, String, i64);
+    let found: Option<Found> = db!(&engine.db, c => sqlx::query_as(
         "select a.status, cast(v.frequency_cap_hours as bigint), e.trigger_event, e.refs, e.created_at
            from automation a
            join automation_version v on v.automation_id = a.automation_id and v.version = $3
@@ -211,7 +212,7 @@ async fn start(engine: &Engine, job: &RunAutomation) -> Result<Option<String>> {
         }
     }
     let compiled = super::compiled(engine, &job.org_id, &job.automation_id, job.version).await?;
-    let (status, reason, conditions, mut steps, error) = if let Some(reason) = skipped {
+    let (status, reason, conditions, steps, error) = if let Some(reason) = skipped {
         ("skipped", Some(reason), json!([]), vec![], None)
     } else {
         match executions::evaluate(compiled, payload.clone()).await? {
@@ -251,39 +252,119 @@ async fn start(engine: &Engine, job: &RunAutomation) -> Result<Option<String>> {
         updated_at: now.max(event_at),
         finished_at: None,
     };
-    let mut tx = engine.db.begin().await?;
-    if !insert(&mut tx, &row, &payload, &conditions, &steps).await? {
+    let running = status == "running";
+    let outcome = engine
+        .starts
+        .submit(
+            engine,
+            Start {
+                row,
+                payload,
+                conditions,
+                steps,
+            },
+        )
+        .await?;
+    if running && !matches!(outcome, Started::Again) {
+        engine.metrics.add("automation_executions", &job.org_id, 1);
+    }
+    match outcome {
+        Started::Settled => Ok(None),
+        Started::StepByStep(id) => Ok(Some(id)),
         // Another delivery of this job started it first: carry on with that one.
-        drop(tx);
-        return Box::pin(start(engine, job)).await;
-    }
-    if let Some(error) = &row.error {
-        tx.commit().await?;
+        Started::Again => Box::pin(start(engine, job)).await,
         // Recorded; failing the job leaves the dead letter and raises the alert.
-        return Err(Error::Conflict(error.clone().into()));
+        Started::Failed(error) => Err(Error::Conflict(error.into())),
     }
-    if status != "running" {
-        tx.commit().await?;
-        return Ok(None);
-    }
-    engine.metrics.add("automation_executions", &job.org_id, 1);
-    let planned = steps.clone();
-    match run_steps(engine, &mut tx, &row, &mut steps, usize::MAX).await {
-        Progress::Failed { .. } => {
-            // Keep nothing of the fast path: write the execution alone and let the
-            // step-by-step path meet (and record) the failure.
-            drop(tx);
-            let mut tx = engine.db.begin().await?;
-            insert(&mut tx, &row, &payload, &conditions, &planned).await?;
-            tx.commit().await?;
-            Ok(Some(row.execution_id.clone()))
-        }
-        ran => {
-            if settle(&mut tx, &row, &steps, ran, now).await? {
-                tx.commit().await?;
+}
+
+/// An execution ready to be written, with its steps planned.
+#[derive(Debug)]
+pub(crate) struct Start {
+    row: executions::Row,
+    payload: Value,
+    conditions: Value,
+    steps: Vec<StepRecord>,
+}
+
+/// What starting an execution came to.
+pub(crate) enum Started {
+    /// Written and done as far as it goes at once: finished, skipped or waiting.
+    Settled,
+    /// Written; a step failed on the fast path, so it goes on step by step.
+    StepByStep(String),
+    /// Another delivery of the job wrote it first.
+    Again,
+    /// Written as failed (the conditions could not be evaluated).
+    Failed(String),
+}
+
+/// Executions started together: each written with its planned steps, and what is due
+/// at once carried out, in one transaction. Should a step fail, the group is given up
+/// and each is started alone, where the failing one is written without the fast path
+/// and goes on step by step, which records the failure.
+pub(crate) struct Starts;
+
+impl crate::group_commit::Batch for Starts {
+    type Item = Start;
+    type Done = Started;
+    const NAME: &'static str = "automation starts";
+    const MAX: usize = 64;
+
+    async fn commit(engine: &Engine, starts: &[&Start]) -> Result<Vec<Started>> {
+        let now = engine.clock.now();
+        let mut tx = engine.db.begin().await?;
+        let mut outcomes = Vec::with_capacity(starts.len());
+        for start in starts {
+            let row = &start.row;
+            if !insert(
+                &mut tx,
+                row,
+                &start.payload,
+                &start.conditions,
+                &start.steps,
+            )
+            .await?
+            {
+                outcomes.push(Started::Again);
+                continue;
             }
-            Ok(None)
+            if let Some(error) = &row.error {
+                outcomes.push(Started::Failed(error.clone()));
+                continue;
+            }
+            if row.status != "running" {
+                outcomes.push(Started::Settled);
+                continue;
+            }
+            let mut steps = start.steps.clone();
+            match run_steps(engine, &mut tx, row, &mut steps, usize::MAX).await {
+                Progress::Failed { error, .. } if starts.len() > 1 => return Err(error),
+                Progress::Failed { .. } => {
+                    // Keep nothing of the fast path: write the execution alone and let
+                    // the step-by-step path meet (and record) the failure.
+                    drop(tx);
+                    let mut tx = engine.db.begin().await?;
+                    insert(
+                        &mut tx,
+                        row,
+                        &start.payload,
+                        &start.conditions,
+                        &start.steps,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(vec![Started::StepByStep(row.execution_id.clone())]);
+                }
+                ran => {
+                    // Just written in this transaction, so no one can have moved it.
+                    settle(&mut tx, row, &steps, ran, now).await?;
+                    outcomes.push(Started::Settled);
+                }
+            }
         }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 }
 

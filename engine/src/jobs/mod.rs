@@ -8,11 +8,14 @@
 //! out the job becomes a [`dead_letter`](crate::dead_letters) row a human can replay.
 //! Handlers must be idempotent: a job that finished just before a crash may run again.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, pin::Pin, time::Duration};
 
 use apalis::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::{Notify, futures::Notified};
 use tokio_util::sync::CancellationToken;
+
+mod sqlite;
 
 use crate::{
     Engine, Error, Result,
@@ -127,12 +130,18 @@ impl Tx {
             .collect::<Result<Vec<_>>>()?;
         let queue_err = |e: &dyn std::fmt::Display| Error::Queue(e.to_string());
         match self {
-            Tx::Sqlite(t, _) => apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &tasks)
-                .await
-                .map_err(|e| queue_err(&e)),
-            Tx::Postgres(t) => apalis_postgres::queries::push_tasks(&mut **t, J::QUEUE, tasks)
-                .await
-                .map_err(|e| queue_err(&e)),
+            Tx::Sqlite(t, _, queued) => {
+                queued.add(J::QUEUE);
+                apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &tasks)
+                    .await
+                    .map_err(|e| queue_err(&e))
+            }
+            Tx::Postgres(t, queued) => {
+                queued.add(J::QUEUE);
+                apalis_postgres::queries::push_tasks(&mut **t, J::QUEUE, tasks)
+                    .await
+                    .map_err(|e| queue_err(&e))
+            }
         }
     }
 
@@ -153,13 +162,15 @@ impl Tx {
         let task = builder.build();
         let queue_err = |e: &dyn std::fmt::Display| Error::Queue(e.to_string());
         match self {
-            Tx::Sqlite(t, _) => {
+            Tx::Sqlite(t, _, queued) => {
+                queued.add(J::QUEUE);
                 // SQLite ignores a duplicate idempotency key by itself.
                 apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &[task])
                     .await
                     .map_err(|e| queue_err(&e))
             }
-            Tx::Postgres(t) => {
+            Tx::Postgres(t, queued) => {
+                queued.add(J::QUEUE);
                 // PostgreSQL raises a unique violation, which would abort the whole
                 // transaction: push inside a savepoint and treat a duplicate as done.
                 let mut sp = sqlx::Connection::begin(&mut **t).await?;
@@ -234,7 +245,8 @@ async fn handle<J: Job>(env: Envelope<J>, engine: Data<Engine>) -> Result<(), Bo
 /// The worker settings `serve` and `worker` share.
 #[derive(Clone, Debug)]
 pub struct WorkerOptions {
-    /// How often an idle worker looks for due jobs.
+    /// How often the queue is read for delayed jobs come due (fresh jobs wake their
+    /// workers at once).
     pub poll: Duration,
     /// Jobs of one queue in flight at once in this process.
     pub concurrency: usize,
@@ -252,19 +264,61 @@ impl Default for WorkerOptions {
     }
 }
 
-/// Wakes an idle worker every `period` to look for due jobs.
+/// Every queue, in the order the ops page shows them. Every job type is listed here, in
+/// [`run_workers`] and in [`replay`].
+const QUEUES: [&str; 6] = [
+    crate::inbound::RouteInbound::QUEUE,
+    crate::deliveries::SendMessage::QUEUE,
+    crate::numbers::pool::ReleaseIdlePool::QUEUE,
+    RunAutomation::QUEUE,
+    AutomationTick::QUEUE,
+    RunCampaign::QUEUE,
+];
+
+/// The bell of one queue: rung when jobs for it may be due, it makes the queue's idle
+/// workers in this process look at once.
+fn bell(queue: &str) -> Option<&'static Notify> {
+    static BELLS: [Notify; QUEUES.len()] = [const { Notify::const_new() }; QUEUES.len()];
+    QUEUES.iter().position(|q| *q == queue).map(|i| &BELLS[i])
+}
+
+/// Wakes the idle workers of `queue`: a transaction that put jobs on it has committed.
+pub(crate) fn ring(queue: &str) {
+    if let Some(bell) = bell(queue) {
+        bell.notify_waiters();
+    }
+}
+
+/// When an idle worker looks for jobs: as soon as its queue's bell rings, and every
+/// `BACKSTOP` whatever happens.
+///
+/// Looking is a write on SQLite (apalis claims jobs with an `UPDATE`), and every writer
+/// waits for the one before, so idle workers polling on a timer would keep taking the
+/// write lock from the work itself. Instead the bell rings when a transaction queuing
+/// jobs commits ([`Tx::commit`]) and when [`watch_due`], with a read, finds a delayed
+/// job come due or one queued by another process.
 ///
 /// apalis's own `IntervalStrategy` re-arms its timer without polling it after a tick;
-/// when that tick coincides with an empty fetch nothing is left to wake the worker, and
-/// it sleeps until its 30 s heartbeat (seen as jobs stalling for 30 s under load). This
-/// one always leaves its timer polled, as `PollStrategy`'s contract asks.
-struct Tick(tokio::time::Interval);
+/// when that tick coincides with an empty fetch nothing is left to wake the worker. This
+/// one always leaves its timer and bell polled, as `PollStrategy`'s contract asks.
+struct Tick {
+    backstop: tokio::time::Interval,
+    bell: &'static Notify,
+    rung: Pin<Box<Notified<'static>>>,
+}
+
+const BACKSTOP: Duration = Duration::from_secs(1);
 
 impl Tick {
-    fn new(period: Duration) -> Self {
-        let mut interval = tokio::time::interval(period);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Self(interval)
+    fn new(queue: &str) -> Self {
+        let mut backstop = tokio::time::interval(BACKSTOP);
+        backstop.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let bell = bell(queue).expect("every job type's queue is in QUEUES");
+        Self {
+            backstop,
+            bell,
+            rung: Box::pin(bell.notified()),
+        }
     }
 }
 
@@ -275,8 +329,12 @@ impl PollStrategy for Tick {
         _: &PollSnapshot,
     ) -> std::task::Poll<Option<()>> {
         let mut fired = false;
-        while self.0.poll_tick(cx).is_ready() {
+        while self.backstop.poll_tick(cx).is_ready() {
             fired = true;
+        }
+        while self.rung.as_mut().poll(cx).is_ready() {
+            fired = true;
+            self.rung = Box::pin(self.bell.notified());
         }
         if fired {
             std::task::Poll::Ready(Some(()))
@@ -284,6 +342,46 @@ impl PollStrategy for Tick {
             std::task::Poll::Pending
         }
     }
+}
+
+/// Rings the bell of every queue holding a job that is due, every `period` until
+/// `shutdown`: delayed jobs (retries, timers, paced sends) as they come due, and jobs
+/// queued by another process. A read, so it never stands in a writer's way.
+async fn watch_due(db: Db, period: Duration, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match due_queues(&db).await {
+            Ok(queues) => queues.iter().for_each(|q| ring(q)),
+            Err(e) => tracing::warn!(error = %e, "could not look for due jobs"),
+        }
+    }
+}
+
+/// The queues holding a job that is due and not taken.
+async fn due_queues(db: &Db) -> Result<Vec<String>> {
+    Ok(match db {
+        Db::Sqlite(p, _) => {
+            sqlx::query_scalar(
+                "select distinct job_type from Jobs
+                  where status = 'Pending' and lock_by is null and run_at <= strftime('%s', 'now')",
+            )
+            .fetch_all(p)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_scalar(
+                "select distinct job_type from apalis.jobs
+                  where status = 'Pending' and lock_by is null and run_at <= now()",
+            )
+            .fetch_all(p)
+            .await?
+        }
+    })
 }
 
 fn register<J: Job>(
@@ -301,15 +399,14 @@ fn register<J: Job>(
     } else {
         opts.concurrency
     };
-    let (engine, poll) = (engine.clone(), opts.poll);
+    let engine = engine.clone();
     match engine.db.clone() {
-        Db::Sqlite(pool, _) => monitor.register(move |_| {
+        db @ Db::Sqlite(..) => monitor.register(move |_| {
             let config = apalis_sqlite::Config::default()
                 .queue(J::QUEUE)
                 .batch_size(concurrency * 4);
-            let backend = apalis_sqlite::SqliteStorage::<Envelope<J>>::new(&pool)
-                .with_config(config)
-                .poll_with_strategy(Tick::new(poll));
+            let backend = sqlite::Storage::<Envelope<J>>::new(&db, config)
+                .poll_with_strategy(Tick::new(J::QUEUE));
             WorkerBuilder::new(name.as_str())
                 .backend(backend)
                 .data(engine.clone())
@@ -322,7 +419,7 @@ fn register<J: Job>(
                 .batch_size(concurrency * 4);
             let backend = apalis_postgres::PostgresStorage::<Envelope<J>>::new(&pool)
                 .with_config(config)
-                .poll_with_strategy(Tick::new(poll));
+                .poll_with_strategy(Tick::new(J::QUEUE));
             WorkerBuilder::new(name.as_str())
                 .backend(backend)
                 .data(engine.clone())
@@ -376,6 +473,7 @@ pub async fn run_workers(
             }
         }
     });
+    let watcher = tokio::spawn(watch_due(engine.db.clone(), opts.poll, shutdown.clone()));
     let feed = tokio::spawn(crate::deliveries::run_feed(
         engine.clone(),
         shutdown.clone(),
@@ -388,6 +486,7 @@ pub async fn run_workers(
         .await
         .map_err(|e| Error::Queue(e.to_string()));
     let _ = feed.await;
+    let _ = watcher.await;
     resumer.abort();
     match release_unstarted(&engine.db, &names).await {
         Ok(0) => {}
@@ -528,20 +627,13 @@ pub async fn queue_health(db: &Db) -> Result<Vec<QueueHealth>> {
         .fetch_all(p)
         .await?,
     };
-    let mut queues: Vec<QueueHealth> = [
-        crate::inbound::RouteInbound::QUEUE,
-        crate::deliveries::SendMessage::QUEUE,
-        crate::numbers::pool::ReleaseIdlePool::QUEUE,
-        RunAutomation::QUEUE,
-        AutomationTick::QUEUE,
-        RunCampaign::QUEUE,
-    ]
-    .iter()
-    .map(|q| QueueHealth {
-        queue: (*q).to_owned(),
-        ..QueueHealth::default()
-    })
-    .collect();
+    let mut queues: Vec<QueueHealth> = QUEUES
+        .iter()
+        .map(|q| QueueHealth {
+            queue: (*q).to_owned(),
+            ..QueueHealth::default()
+        })
+        .collect();
     for (queue, waiting, scheduled, running, oldest) in rows {
         let entry = match queues.iter_mut().find(|q| q.queue == queue) {
             Some(e) => e,
