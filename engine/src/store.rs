@@ -125,6 +125,9 @@ impl Db {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // An embedded database cannot hang up: no ping (a round trip to the
+            // connection's thread) before every query.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
             .await?;

@@ -196,6 +196,12 @@ impl Conditions {
 pub const MAX_SCRIPT_LEN: usize = 10_000;
 
 impl CompiledConditions {
+    /// Whether these are builder rows: an expression with no loops, whose evaluation
+    /// takes microseconds whatever the payload (a script may run to its deadline).
+    pub fn is_builder(&self) -> bool {
+        self.built.is_some()
+    }
+
     /// The conditions as one Rhai boolean expression (or the script as written).
     pub fn rhai(&self) -> &str {
         &self.rhai

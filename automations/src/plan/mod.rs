@@ -91,6 +91,12 @@ impl CompiledAutomation {
         &self.version
     }
 
+    /// Whether evaluating takes microseconds whatever the payload: builder conditions
+    /// (a hand-written script may run to the sandbox's deadline).
+    pub fn evaluates_quickly(&self) -> bool {
+        self.conditions.is_builder()
+    }
+
     /// The conditions as one Rhai expression (or the script as written).
     pub fn conditions_rhai(&self) -> &str {
         self.conditions.rhai()

@@ -285,6 +285,7 @@ pub(crate) struct NewExecution<'a> {
     pub conditions: &'a Value,
     pub steps: &'a [StepRecord],
     pub next_step: i64,
+    pub resume_at: Option<Millis>,
     pub rerun_of: Option<&'a str>,
     pub error: Option<&'a str>,
     pub now: Millis,
@@ -297,23 +298,27 @@ pub(crate) async fn insert(tx: &mut Tx, e: NewExecution<'_>) -> Result<bool> {
     let n = tx!(tx, c => sqlx::query(
         "insert into automation_execution (execution_id, org_id, automation_id, version, event_id, mode,
              status, passed, reason, client_id, payload, conditions, steps, next_step, rerun_of, error,
-             started_at, updated_at, finished_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18)
+             started_at, updated_at, finished_at, resume_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)
          on conflict do nothing")
         .bind(e.execution_id).bind(e.org_id).bind(e.automation_id).bind(e.version).bind(e.event_id)
         .bind(e.mode).bind(e.status).bind(e.passed).bind(e.reason).bind(e.client_id)
         .bind(e.payload.to_string()).bind(e.conditions.to_string())
         .bind(serde_json::to_string(e.steps).unwrap_or_else(|_| "[]".to_owned()))
-        .bind(e.next_step).bind(e.rerun_of).bind(e.error).bind(e.now).bind(finished)
+        .bind(e.next_step).bind(e.rerun_of).bind(e.error).bind(e.now).bind(finished).bind(e.resume_at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
 
-/// Evaluates off the async threads: Rhai may take up to the sandbox's deadline.
+/// Evaluates off the async threads when a script may take up to the sandbox's deadline;
+/// builder conditions, which take microseconds, are evaluated in place.
 pub(crate) async fn evaluate(
     compiled: Arc<CompiledAutomation>,
     payload: Value,
 ) -> Result<std::result::Result<Evaluation, plan::EvaluationError>> {
+    if compiled.evaluates_quickly() {
+        return Ok(plan::evaluate(&compiled, &payload));
+    }
     tokio::task::spawn_blocking(move || plan::evaluate(&compiled, &payload))
         .await
         .map_err(|e| Error::Internal(format!("evaluation task: {e}")))
@@ -404,6 +409,7 @@ pub async fn test(
             conditions: &conditions,
             steps: &steps,
             next_step: 0,
+            resume_at: None,
             rerun_of: None,
             error: error.as_deref(),
             now,
@@ -529,6 +535,7 @@ pub async fn rerun(
             conditions: &serde_json::to_value(&evaluation.condition_trace).unwrap_or_default(),
             steps: &steps,
             next_step: from.min(steps.len()) as i64,
+            resume_at: None,
             rerun_of: Some(execution_id),
             error: None,
             now,

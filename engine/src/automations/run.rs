@@ -170,25 +170,26 @@ impl Job for RunAutomation {
 /// delivery started it), or `None` when it is settled (done, waiting, skipped, or the
 /// automation is no longer active).
 async fn start(engine: &Engine, job: &RunAutomation) -> Result<Option<String>> {
-    let existing: Option<(String, String)> = db!(&engine.db, c => sqlx::query_as(
-        "select execution_id, status from automation_execution
-          where automation_id = $1 and version = $2 and event_id = $3 and mode = 'live' and rerun_of is null")
-        .bind(&job.automation_id).bind(job.version).bind(&job.event_id).fetch_optional(c).await)?;
-    if let Some((id, status)) = existing {
-        return Ok(matches!(status.as_str(), "running").then_some(id));
-    }
     let event_id = job.event_id.as_deref().ok_or(Error::NotFound("event"))?;
-    type Found = (String, Option<i64>, String, String, i64);
+    // The execution, if a delivery of this job started it already, and what starting it
+    // needs otherwise, in one read.
+    type Found = (Option<String>, Option<String>, String, Option<i64>, String, String, i64);
     let found: Option<Found> = db!(&engine.db, c => sqlx::query_as(
-        "select a.status, cast(v.frequency_cap_hours as bigint), e.trigger_event, e.refs, e.created_at
+        "select x.execution_id, x.status, a.status, cast(v.frequency_cap_hours as bigint),
+                e.trigger_event, e.refs, e.created_at
            from automation a
            join automation_version v on v.automation_id = a.automation_id and v.version = $3
            join domain_event e on e.org_id = a.org_id and e.event_id = $4
+           left join automation_execution x on x.automation_id = a.automation_id and x.version = v.version
+                and x.event_id = e.event_id and x.mode = 'live' and x.rerun_of is null
           where a.org_id = $1 and a.automation_id = $2")
         .bind(&job.org_id).bind(&job.automation_id).bind(job.version).bind(event_id)
         .fetch_optional(c).await)?;
-    let (status, cap, trigger, refs, event_at) =
+    let (existing, existing_status, status, cap, trigger, refs, event_at) =
         found.ok_or(Error::NotFound("automation event"))?;
+    if let (Some(id), Some(status)) = (existing, existing_status) {
+        return Ok((status == "running").then_some(id));
+    }
     if status != "active" {
         return Ok(None);
     }
@@ -312,70 +313,128 @@ impl crate::group_commit::Batch for Starts {
     const MAX: usize = 64;
 
     async fn commit(engine: &Engine, starts: &[&Start]) -> Result<Vec<Started>> {
+        if let [start] = starts {
+            return Ok(vec![start_alone(engine, start).await?]);
+        }
         let now = engine.clock.now();
         let mut tx = engine.db.begin().await?;
         let mut outcomes = Vec::with_capacity(starts.len());
         for start in starts {
             let row = &start.row;
-            if !insert(
-                &mut tx,
-                row,
-                &start.payload,
-                &start.conditions,
-                &start.steps,
-            )
-            .await?
-            {
-                outcomes.push(Started::Again);
-                continue;
-            }
-            if let Some(error) = &row.error {
-                outcomes.push(Started::Failed(error.clone()));
-                continue;
-            }
             if row.status != "running" {
-                outcomes.push(Started::Settled);
+                let written = insert(&mut tx, start, &start.steps, Settled::planned(row)).await?;
+                outcomes.push(match (&row.error, written) {
+                    (_, false) => Started::Again,
+                    (Some(error), true) => Started::Failed(error.clone()),
+                    (None, true) => Started::Settled,
+                });
                 continue;
             }
+            // The steps first, then the execution as they left it: one write for it
+            // instead of two. Should a step fail, or another delivery have written the
+            // execution meanwhile, the group is given up and each started alone.
             let mut steps = start.steps.clone();
-            match run_steps(engine, &mut tx, row, &mut steps, usize::MAX).await {
-                Progress::Failed { error, .. } if starts.len() > 1 => return Err(error),
-                Progress::Failed { .. } => {
-                    // Keep nothing of the fast path: write the execution alone and let
-                    // the step-by-step path meet (and record) the failure.
-                    drop(tx);
-                    let mut tx = engine.db.begin().await?;
-                    insert(
-                        &mut tx,
-                        row,
-                        &start.payload,
-                        &start.conditions,
-                        &start.steps,
-                    )
-                    .await?;
-                    tx.commit().await?;
-                    return Ok(vec![Started::StepByStep(row.execution_id.clone())]);
-                }
-                ran => {
-                    // Just written in this transaction, so no one can have moved it.
-                    settle(&mut tx, row, &steps, ran, now).await?;
-                    outcomes.push(Started::Settled);
-                }
+            let ran = run_steps(engine, &mut tx, row, &mut steps, usize::MAX).await;
+            let settled = match ran {
+                Progress::Failed { error, .. } => return Err(error),
+                Progress::Went { next, .. } => Settled::at(next, None, steps.len()),
+                Progress::Waiting { next, at, .. } => Settled::at(next, Some(at), steps.len()),
+            };
+            if !insert(&mut tx, start, &steps, settled).await? {
+                return Err(Error::Conflict(
+                    "an execution in this group was started twice at once".into(),
+                ));
             }
+            if let Some(at) = settled.resume_at {
+                resume_at(&mut tx, row, settled.next_step, at, now).await?;
+            }
+            outcomes.push(Started::Settled);
         }
         tx.commit().await?;
         Ok(outcomes)
     }
 }
 
-/// Writes a new live execution as `start` made it; `false` if it was there already.
-async fn insert(
-    tx: &mut Tx,
-    row: &executions::Row,
-    payload: &Value,
-    conditions: &Value,
-    steps: &[StepRecord],
-) -> Result<bool> {
+/// Starts one execution in its own transaction: written as planned first (which tells
+/// whether another delivery of the job got there before), then its steps.
+async fn start_alone(engine: &Engine, start: &Start) -> Result<Started> {
+    let row = &start.row;
+    let mut tx = engine.db.begin().await?;
+    if !insert(&mut tx, start, &start.steps, Settled::planned(row)).await? {
+        return Ok(Started::Again);
+    }
+    if let Some(error) = &row.error {
+        tx.commit().await?;
+        return Ok(Started::Failed(error.clone()));
+    }
+    if row.status != "running" {
+        tx.commit().await?;
+        return Ok(Started::Settled);
+    }
+    let mut steps = start.steps.clone();
+    match run_steps(engine, &mut tx, row, &mut steps, usize::MAX).await {
+        Progress::Failed { .. } => {
+            // Keep nothing of the fast path: write the execution alone and let the
+            // step-by-step path meet (and record) the failure.
+            drop(tx);
+            let mut tx = engine.db.begin().await?;
+            insert(&mut tx, start, &start.steps, Settled::planned(row)).await?;
+            tx.commit().await?;
+            Ok(Started::StepByStep(row.execution_id.clone()))
+        }
+        ran => {
+            // Just written in this transaction, so no one can have moved it.
+            settle(&mut tx, row, &steps, ran, engine.clock.now()).await?;
+            tx.commit().await?;
+            Ok(Started::Settled)
+        }
+    }
+}
+
+/// Where an execution stands once written: its status, the step it goes on from, and
+/// when it resumes if it waits.
+#[derive(Clone, Copy)]
+struct Settled {
+    status: &'static str,
+    next_step: usize,
+    resume_at: Option<Millis>,
+}
+
+impl Settled {
+    /// As `start` planned it, before any step.
+    fn planned(row: &executions::Row) -> Self {
+        let status = match row.status.as_str() {
+            "running" => "running",
+            "skipped" => "skipped",
+            _ => "failed",
+        };
+        Self {
+            status,
+            next_step: 0,
+            resume_at: None,
+        }
+    }
+
+    /// Steps before `next` are done; with `resume`, it waits until then; past the last
+    /// of `len` steps, it succeeded.
+    fn at(next: usize, resume: Option<Millis>, len: usize) -> Self {
+        let status = match resume {
+            Some(_) => "waiting",
+            None if next >= len => "success",
+            None => "running",
+        };
+        Self {
+            status,
+            next_step: next,
+            resume_at: resume,
+        }
+    }
+}
+
+/// Writes a new live execution with `steps`, standing as `settled`; `false` if it was
+/// there already.
+async fn insert(tx: &mut Tx, start: &Start, steps: &[StepRecord], settled: Settled) -> Result<bool> {
+    let row = &start.row;
     executions::insert(
         tx,
         NewExecution {
@@ -385,14 +444,15 @@ async fn insert(
             version: row.version,
             event_id: row.event_id.as_deref(),
             mode: "live",
-            status: &row.status,
+            status: settled.status,
             passed: None,
             reason: row.reason.as_deref(),
             client_id: row.client_id.as_deref(),
-            payload,
-            conditions,
+            payload: &start.payload,
+            conditions: &start.conditions,
             steps,
-            next_step: 0,
+            next_step: settled.next_step as i64,
+            resume_at: settled.resume_at,
             rerun_of: None,
             error: row.error.as_deref(),
             now: row.started_at,
@@ -573,12 +633,8 @@ async fn save(
     resume: Option<Millis>,
     now: Millis,
 ) -> Result<bool> {
-    let done = resume.is_none() && next >= steps.len();
-    let status = match (resume, done) {
-        (Some(_), _) => "waiting",
-        (None, true) => "success",
-        (None, false) => "running",
-    };
+    let status = Settled::at(next, resume, steps.len()).status;
+    let done = status == "success";
     let steps = serde_json::to_string(steps).map_err(|e| Error::Internal(e.to_string()))?;
     let n = tx!(tx, c => sqlx::query(
         "update automation_execution set steps = $2, next_step = $4, status = $5, resume_at = $6, updated_at = $7,
