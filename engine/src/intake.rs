@@ -47,7 +47,7 @@ impl Batch for Intake {
 /// Stores `events` and queues their routing jobs in one transaction; a duplicate gets
 /// `None` in its place.
 async fn store_all(engine: &Engine, events: &[&NewEvent]) -> Result<Vec<Option<String>>> {
-    let mut tx = engine.db.begin().await?;
+    let mut tx = engine.db.begin_urgent().await?;
     let mut ids = Vec::with_capacity(events.len());
     let mut jobs = Vec::with_capacity(events.len());
     for e in events {

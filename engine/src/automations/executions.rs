@@ -294,20 +294,35 @@ pub(crate) struct NewExecution<'a> {
 /// Writes an execution; a second live run of the same (automation, version, event)
 /// writes nothing and answers `false`.
 pub(crate) async fn insert(tx: &mut Tx, e: NewExecution<'_>) -> Result<bool> {
-    let finished = matches!(e.status, "success" | "failed" | "skipped" | "test").then_some(e.now);
-    let n = tx!(tx, c => sqlx::query(
-        "insert into automation_execution (execution_id, org_id, automation_id, version, event_id, mode,
-             status, passed, reason, client_id, payload, conditions, steps, next_step, rerun_of, error,
-             started_at, updated_at, finished_at, resume_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)
-         on conflict do nothing")
-        .bind(e.execution_id).bind(e.org_id).bind(e.automation_id).bind(e.version).bind(e.event_id)
-        .bind(e.mode).bind(e.status).bind(e.passed).bind(e.reason).bind(e.client_id)
-        .bind(e.payload.to_string()).bind(e.conditions.to_string())
-        .bind(serde_json::to_string(e.steps).unwrap_or_else(|_| "[]".to_owned()))
-        .bind(e.next_step).bind(e.rerun_of).bind(e.error).bind(e.now).bind(finished).bind(e.resume_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+    Ok(insert_all(tx, &[e]).await? == 1)
+}
+
+/// Writes new executions with one statement, skipping any already there (a live one of
+/// the same automation, version and event); answers how many it wrote.
+pub(crate) async fn insert_all(tx: &mut Tx, all: &[NewExecution<'_>]) -> Result<usize> {
+    let mut steps = Vec::with_capacity(all.len());
+    for e in all {
+        steps.push(serde_json::to_string(e.steps).map_err(|e| Error::Internal(e.to_string()))?);
+    }
+    let n = tx!(tx, c => {
+        let mut q = sqlx::QueryBuilder::new(
+            "insert into automation_execution (execution_id, org_id, automation_id, version, event_id, mode,
+                 status, passed, reason, client_id, payload, conditions, steps, next_step, rerun_of, error,
+                 started_at, updated_at, finished_at, resume_at) ");
+        q.push_values(all.iter().zip(&steps), |mut b, (e, steps)| {
+            let finished = matches!(e.status, "success" | "failed" | "skipped" | "test").then_some(e.now);
+            b.push_bind(e.execution_id).push_bind(e.org_id).push_bind(e.automation_id)
+                .push_bind(e.version).push_bind(e.event_id).push_bind(e.mode).push_bind(e.status)
+                .push_bind(e.passed).push_bind(e.reason).push_bind(e.client_id)
+                .push_bind(e.payload.to_string()).push_bind(e.conditions.to_string())
+                .push_bind(steps.as_str()).push_bind(e.next_step).push_bind(e.rerun_of)
+                .push_bind(e.error).push_bind(e.now).push_bind(e.now).push_bind(finished)
+                .push_bind(e.resume_at);
+        });
+        q.push(" on conflict do nothing");
+        q.build().execute(c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(n as usize)
 }
 
 /// Evaluates off the async threads when a script may take up to the sandbox's deadline;

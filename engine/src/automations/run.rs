@@ -173,7 +173,15 @@ async fn start(engine: &Engine, job: &RunAutomation) -> Result<Option<String>> {
     let event_id = job.event_id.as_deref().ok_or(Error::NotFound("event"))?;
     // The execution, if a delivery of this job started it already, and what starting it
     // needs otherwise, in one read.
-    type Found = (Option<String>, Option<String>, String, Option<i64>, String, String, i64);
+    type Found = (
+        Option<String>,
+        Option<String>,
+        String,
+        Option<i64>,
+        String,
+        String,
+        i64,
+    );
     let found: Option<Found> = db!(&engine.db, c => sqlx::query_as(
         "select x.execution_id, x.status, a.status, cast(v.frequency_cap_hours as bigint),
                 e.trigger_event, e.refs, e.created_at
@@ -318,40 +326,47 @@ impl crate::group_commit::Batch for Starts {
         }
         let now = engine.clock.now();
         let mut tx = engine.db.begin().await?;
-        let mut outcomes = Vec::with_capacity(starts.len());
+        // Each execution's steps first, then every execution as its steps left it, in
+        // one statement. Should a step fail, or another delivery have written one of
+        // them meanwhile, the group is given up and each is started alone.
+        let mut settled = Vec::with_capacity(starts.len());
         for start in starts {
             let row = &start.row;
             if row.status != "running" {
-                let written = insert(&mut tx, start, &start.steps, Settled::planned(row)).await?;
-                outcomes.push(match (&row.error, written) {
-                    (_, false) => Started::Again,
-                    (Some(error), true) => Started::Failed(error.clone()),
-                    (None, true) => Started::Settled,
-                });
+                settled.push((start.steps.clone(), Settled::planned(row)));
                 continue;
             }
-            // The steps first, then the execution as they left it: one write for it
-            // instead of two. Should a step fail, or another delivery have written the
-            // execution meanwhile, the group is given up and each started alone.
             let mut steps = start.steps.clone();
-            let ran = run_steps(engine, &mut tx, row, &mut steps, usize::MAX).await;
-            let settled = match ran {
+            let at = match run_steps(engine, &mut tx, row, &mut steps, usize::MAX).await {
                 Progress::Failed { error, .. } => return Err(error),
                 Progress::Went { next, .. } => Settled::at(next, None, steps.len()),
                 Progress::Waiting { next, at, .. } => Settled::at(next, Some(at), steps.len()),
             };
-            if !insert(&mut tx, start, &steps, settled).await? {
-                return Err(Error::Conflict(
-                    "an execution in this group was started twice at once".into(),
-                ));
+            settled.push((steps, at));
+        }
+        let all: Vec<NewExecution<'_>> = starts
+            .iter()
+            .zip(&settled)
+            .map(|(start, (steps, at))| new_execution(start, steps, *at))
+            .collect();
+        if executions::insert_all(&mut tx, &all).await? != all.len() {
+            return Err(Error::Conflict(
+                "an execution in this group was started twice at once".into(),
+            ));
+        }
+        for (start, (_, at)) in starts.iter().zip(&settled) {
+            if let Some(resume) = at.resume_at {
+                resume_at(&mut tx, &start.row, at.next_step, resume, now).await?;
             }
-            if let Some(at) = settled.resume_at {
-                resume_at(&mut tx, row, settled.next_step, at, now).await?;
-            }
-            outcomes.push(Started::Settled);
         }
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(starts
+            .iter()
+            .map(|start| match &start.row.error {
+                Some(error) => Started::Failed(error.clone()),
+                None => Started::Settled,
+            })
+            .collect())
     }
 }
 
@@ -433,32 +448,42 @@ impl Settled {
 
 /// Writes a new live execution with `steps`, standing as `settled`; `false` if it was
 /// there already.
-async fn insert(tx: &mut Tx, start: &Start, steps: &[StepRecord], settled: Settled) -> Result<bool> {
+async fn insert(
+    tx: &mut Tx,
+    start: &Start,
+    steps: &[StepRecord],
+    settled: Settled,
+) -> Result<bool> {
+    executions::insert(tx, new_execution(start, steps, settled)).await
+}
+
+/// A live execution as `start` made it, with `steps`, standing as `settled`.
+fn new_execution<'a>(
+    start: &'a Start,
+    steps: &'a [StepRecord],
+    settled: Settled,
+) -> NewExecution<'a> {
     let row = &start.row;
-    executions::insert(
-        tx,
-        NewExecution {
-            execution_id: &row.execution_id,
-            org_id: &row.org_id,
-            automation_id: &row.automation_id,
-            version: row.version,
-            event_id: row.event_id.as_deref(),
-            mode: "live",
-            status: settled.status,
-            passed: None,
-            reason: row.reason.as_deref(),
-            client_id: row.client_id.as_deref(),
-            payload: &start.payload,
-            conditions: &start.conditions,
-            steps,
-            next_step: settled.next_step as i64,
-            resume_at: settled.resume_at,
-            rerun_of: None,
-            error: row.error.as_deref(),
-            now: row.started_at,
-        },
-    )
-    .await
+    NewExecution {
+        execution_id: &row.execution_id,
+        org_id: &row.org_id,
+        automation_id: &row.automation_id,
+        version: row.version,
+        event_id: row.event_id.as_deref(),
+        mode: "live",
+        status: settled.status,
+        passed: None,
+        reason: row.reason.as_deref(),
+        client_id: row.client_id.as_deref(),
+        payload: &start.payload,
+        conditions: &start.conditions,
+        steps,
+        next_step: settled.next_step as i64,
+        resume_at: settled.resume_at,
+        rerun_of: None,
+        error: row.error.as_deref(),
+        now: row.started_at,
+    }
 }
 
 /// What carrying out one step came to.

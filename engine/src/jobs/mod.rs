@@ -362,25 +362,33 @@ async fn watch_due(db: Db, period: Duration, shutdown: CancellationToken) {
     }
 }
 
-/// The queues holding a job that is due and not taken.
+/// The queues holding a job that is due and not taken: for each queue, whether its
+/// first waiting job in apalis's claim order is due, which the index answers at once
+/// however many jobs wait.
 async fn due_queues(db: &Db) -> Result<Vec<String>> {
+    static SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+        let sql = |table: &str, now: &str| {
+            QUEUES
+                .iter()
+                .map(|q| {
+                    format!(
+                        "select cast('{q}' as text) where exists (select 1 from {table}
+                          where job_type = '{q}' and status = 'Pending' and lock_by is null and run_at <= {now})"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" union all ")
+        };
+        [
+            sql("Jobs", "strftime('%s', 'now')"),
+            sql("apalis.jobs", "now()"),
+        ]
+    });
+    // Made of our own queue names only.
+    let sql = |i: usize| sqlx::AssertSqlSafe(SQL[i].as_str());
     Ok(match db {
-        Db::Sqlite(p, _) => {
-            sqlx::query_scalar(
-                "select distinct job_type from Jobs
-                  where status = 'Pending' and lock_by is null and run_at <= strftime('%s', 'now')",
-            )
-            .fetch_all(p)
-            .await?
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar(
-                "select distinct job_type from apalis.jobs
-                  where status = 'Pending' and lock_by is null and run_at <= now()",
-            )
-            .fetch_all(p)
-            .await?
-        }
+        Db::Sqlite(p, _) => sqlx::query_scalar(sql(0)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_scalar(sql(1)).fetch_all(p).await?,
     })
 }
 
