@@ -177,7 +177,7 @@ impl Job for SendMessage {
     const QUEUE: &'static str = "message-retry";
     const NAME: &'static str = "retry-message";
     /// Many of these wait at once for their claim's and their record's commit.
-    const GROUPED: bool = true;
+    const IN_FLIGHT: usize = 32;
 
     fn org_id(&self) -> Option<&str> {
         Some(&self.org_id)

@@ -117,7 +117,7 @@ impl Job for RouteInbound {
     }
 
     /// Many of these wait at once for their group's commit.
-    const GROUPED: bool = true;
+    const IN_FLIGHT: usize = 8;
 
     async fn run(&self, engine: &Engine) -> Result<()> {
         engine.filing.submit(engine, self.clone()).await

@@ -95,7 +95,7 @@ impl RunAutomation {
 impl Job for RunAutomation {
     const QUEUE: &'static str = "automation-run";
     const NAME: &'static str = "run-automation";
-    const GROUPED: bool = true;
+    const IN_FLIGHT: usize = 32;
 
     fn org_id(&self) -> Option<&str> {
         Some(&self.org_id)

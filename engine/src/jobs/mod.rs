@@ -32,10 +32,11 @@ pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'sta
     const NAME: &'static str;
     /// Attempts in all, the first included.
     const MAX_ATTEMPTS: u32 = 3;
-    /// Whether a job of this type hands its work to a group committer
-    /// ([`crate::group_commit`]) and waits: many may then wait at once, so a worker runs
-    /// sixteen times as many of them together.
-    const GROUPED: bool = false;
+    /// Jobs of this type a worker runs at once per unit of its concurrency. A job that
+    /// hands its writes to a group committer ([`crate::group_commit`]) and waits sets
+    /// about twice its group's `MAX` (over the default concurrency of 4): one group can
+    /// fill while the one before commits.
+    const IN_FLIGHT: usize = 1;
 
     fn org_id(&self) -> Option<&str>;
 
@@ -402,17 +403,14 @@ fn register<J: Job>(
     // stopped less than a heartbeat ago.
     let name = format!("{}-{}", J::QUEUE, &ids::new_token()[..8]);
     names.push(name.clone());
-    let concurrency = if J::GROUPED {
-        opts.concurrency * 16
-    } else {
-        opts.concurrency
-    };
+    let concurrency = opts.concurrency * J::IN_FLIGHT;
+    let batch = concurrency * 4;
     let engine = engine.clone();
     match engine.db.clone() {
         db @ Db::Sqlite(..) => monitor.register(move |_| {
             let config = apalis_sqlite::Config::default()
                 .queue(J::QUEUE)
-                .batch_size(concurrency * 4);
+                .batch_size(batch);
             let backend = sqlite::Storage::<Envelope<J>>::new(&db, config)
                 .poll_with_strategy(Tick::new(J::QUEUE));
             WorkerBuilder::new(name.as_str())
@@ -424,7 +422,7 @@ fn register<J: Job>(
         Db::Postgres(pool) => monitor.register(move |_| {
             let config = apalis_postgres::Config::default()
                 .queue(J::QUEUE)
-                .batch_size(concurrency * 4);
+                .batch_size(batch);
             let backend = apalis_postgres::PostgresStorage::<Envelope<J>>::new(&pool)
                 .with_config(config)
                 .poll_with_strategy(Tick::new(J::QUEUE));
