@@ -87,16 +87,16 @@ pub enum Tx {
     Sqlite(
         sqlx::Transaction<'static, Sqlite>,
         tokio::sync::OwnedMutexGuard<()>,
-        Queued,
+        WakeOnCommit,
     ),
-    Postgres(sqlx::Transaction<'static, Postgres>, Queued),
+    Postgres(sqlx::Transaction<'static, Postgres>, WakeOnCommit),
 }
 
 /// The queues a transaction has put jobs on.
 #[derive(Debug, Default)]
-pub struct Queued(Vec<&'static str>);
+pub struct WakeOnCommit(Vec<&'static str>);
 
-impl Queued {
+impl WakeOnCommit {
     pub(crate) fn add(&mut self, queue: &'static str) {
         if !self.0.contains(&queue) {
             self.0.push(queue);
@@ -267,10 +267,10 @@ impl Db {
                 Tx::Sqlite(
                     p.begin_with("BEGIN IMMEDIATE").await?,
                     turn,
-                    Queued::default(),
+                    WakeOnCommit::default(),
                 )
             }
-            Self::Postgres(p) => Tx::Postgres(p.begin().await?, Queued::default()),
+            Self::Postgres(p) => Tx::Postgres(p.begin().await?, WakeOnCommit::default()),
         })
     }
 
@@ -303,18 +303,18 @@ impl Db {
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
-        let queued = match self {
-            Self::Sqlite(t, turn, queued) => {
+        let wake = match self {
+            Self::Sqlite(t, turn, wake) => {
                 t.commit().await?;
                 drop(turn);
-                queued
+                wake
             }
-            Self::Postgres(t, queued) => {
+            Self::Postgres(t, wake) => {
                 t.commit().await?;
-                queued
+                wake
             }
         };
-        for queue in queued.0 {
+        for queue in wake.0 {
             crate::jobs::ring(queue);
         }
         Ok(())

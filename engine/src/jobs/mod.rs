@@ -131,14 +131,14 @@ impl Tx {
             .collect::<Result<Vec<_>>>()?;
         let queue_err = |e: &dyn std::fmt::Display| Error::Queue(e.to_string());
         match self {
-            Tx::Sqlite(t, _, queued) => {
-                queued.add(J::QUEUE);
+            Tx::Sqlite(t, _, wake) => {
+                wake.add(J::QUEUE);
                 apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &tasks)
                     .await
                     .map_err(|e| queue_err(&e))
             }
-            Tx::Postgres(t, queued) => {
-                queued.add(J::QUEUE);
+            Tx::Postgres(t, wake) => {
+                wake.add(J::QUEUE);
                 apalis_postgres::queries::push_tasks(&mut **t, J::QUEUE, tasks)
                     .await
                     .map_err(|e| queue_err(&e))
@@ -163,15 +163,15 @@ impl Tx {
         let task = builder.build();
         let queue_err = |e: &dyn std::fmt::Display| Error::Queue(e.to_string());
         match self {
-            Tx::Sqlite(t, _, queued) => {
-                queued.add(J::QUEUE);
+            Tx::Sqlite(t, _, wake) => {
+                wake.add(J::QUEUE);
                 // SQLite ignores a duplicate idempotency key by itself.
                 apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &[task])
                     .await
                     .map_err(|e| queue_err(&e))
             }
-            Tx::Postgres(t, queued) => {
-                queued.add(J::QUEUE);
+            Tx::Postgres(t, wake) => {
+                wake.add(J::QUEUE);
                 // PostgreSQL raises a unique violation, which would abort the whole
                 // transaction: push inside a savepoint and treat a duplicate as done.
                 let mut sp = sqlx::Connection::begin(&mut **t).await?;
