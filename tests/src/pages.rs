@@ -30,8 +30,9 @@ pub async fn get_page(c: &Client, url: &str) -> (StatusCode, String) {
     (status, unescaped(&res.text().await.unwrap()))
 }
 
-/// A browser-like client logged in through the form, and its pages' CSRF token.
-pub async fn logged_in(app: &TestApp, email: &str, password: &str) -> (Client, String) {
+/// Logs in through the form: the client, and the form's answer (a redirect home, or
+/// the form again with its error).
+pub async fn form_login(app: &TestApp, email: &str, password: &str) -> (Client, reqwest::Response) {
     let c = client();
     let res = c
         .post(app.url("/login"))
@@ -39,12 +40,22 @@ pub async fn logged_in(app: &TestApp, email: &str, password: &str) -> (Client, S
         .send()
         .await
         .unwrap();
-    let (_, page) = get_page(&c, &app.url(&location(&res))).await;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
+    (c, res)
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("csrf field")
-        .to_owned();
+        .to_owned()
+}
+
+/// A browser-like client logged in through the form, and its pages' CSRF token.
+pub async fn logged_in(app: &TestApp, email: &str, password: &str) -> (Client, String) {
+    let (c, res) = form_login(app, email, password).await;
+    let (_, page) = get_page(&c, &app.url(&location(&res))).await;
+    let csrf = csrf_of(&page);
     (c, csrf)
 }

@@ -5,7 +5,10 @@
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use tests::{TestApp, demo, get_json};
+use tests::{
+    TestApp, demo, get_json,
+    pages::{csrf_of, form_login},
+};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -977,26 +980,9 @@ async fn a_pool_running_low_raises_a_warning_until_numbers_are_free_again() {
 
 // --- The Numbers page. ---
 
-fn csrf_of(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("csrf field")
-        .to_owned()
-}
-
 /// A browser-like client logged in through the form, with the Numbers page's CSRF token.
 async fn page_owner(app: &TestApp) -> (Client, String) {
-    let c = tests::client();
-    let res = c
-        .post(app.url("/login"))
-        .form(&[
-            ("email", demo::OWNER_EMAIL),
-            ("password", demo::OWNER_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (c, res) = form_login(app, demo::OWNER_EMAIL, demo::OWNER_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = c
         .get(app.url("/numbers"))

@@ -1,29 +1,10 @@
 //! The server-rendered pages over plain HTTP: who lands where, forms and redirects.
 
 use reqwest::StatusCode;
-use tests::{TestApp, client, demo};
-
-fn location(res: &reqwest::Response) -> &str {
-    res.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
-async fn form_login(
-    app: &TestApp,
-    email: &str,
-    password: &str,
-) -> (reqwest::Client, reqwest::Response) {
-    let c = client();
-    let res = c
-        .post(app.url("/login"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    (c, res)
-}
+use tests::{
+    TestApp, client, demo,
+    pages::{csrf_of, form_login, get_page, location, logged_in, unescaped},
+};
 
 #[tokio::test]
 async fn the_login_form_sends_each_role_home() {
@@ -145,12 +126,7 @@ async fn logout_needs_the_forms_csrf_token() {
         .text()
         .await
         .unwrap();
-    let token = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("csrf field")
-        .to_owned();
+    let token = csrf_of(&page);
     let res = owner
         .post(app.url("/logout"))
         .form(&[("csrf", token.as_str())])
@@ -167,23 +143,6 @@ async fn logout_needs_the_forms_csrf_token() {
 const EMILY: &str = "+15550100002";
 const JESSICA: &str = "+15550100004";
 
-/// The page's text with minijinja's HTML escapes undone, to compare with plain strings.
-fn unescaped(html: &str) -> String {
-    html.replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// GETs a page: its status and its text, unescaped.
-async fn get_page(c: &reqwest::Client, url: &str) -> (StatusCode, String) {
-    let res = c.get(url).send().await.unwrap();
-    let status = res.status();
-    (status, unescaped(&res.text().await.unwrap()))
-}
-
 /// POSTs a form: its status, where it redirects, and the page it answers with.
 async fn post_form(
     c: &reqwest::Client,
@@ -192,26 +151,8 @@ async fn post_form(
 ) -> (StatusCode, String, String) {
     let res = c.post(url).form(form).send().await.unwrap();
     let status = res.status();
-    let to = location(&res).to_owned();
+    let to = location(&res);
     (status, to, unescaped(&res.text().await.unwrap()))
-}
-
-/// The CSRF token in a page's forms.
-fn csrf_of(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("csrf field")
-        .to_owned()
-}
-
-/// A browser-like client logged in through the form, and the CSRF token of its pages.
-async fn logged_in(app: &TestApp, email: &str, password: &str) -> (reqwest::Client, String) {
-    let (c, res) = form_login(app, email, password).await;
-    let home = location(&res).to_owned();
-    let (_, page) = get_page(&c, &app.url(&home)).await;
-    let csrf = csrf_of(&page);
-    (c, csrf)
 }
 
 async fn thread_id(app: &TestApp, owner: &reqwest::Client, name: &str, number: &str) -> String {

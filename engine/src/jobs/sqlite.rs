@@ -63,6 +63,23 @@ struct Turns {
     config: Config,
 }
 
+impl Turns {
+    /// A transaction in this process's write turn; the turn is held until both drop
+    /// (the transaction first).
+    async fn begin(
+        &self,
+    ) -> Result<
+        (
+            Option<tokio::sync::OwnedMutexGuard<()>>,
+            sqlx::Transaction<'static, sqlx::Sqlite>,
+        ),
+        Error,
+    > {
+        let turn = self.db.write_turn().await;
+        Ok((turn, self.pool.begin().await?))
+    }
+}
+
 impl Persistence for Turns {
     type Compact = Vec<u8>;
     type Error = Error;
@@ -71,8 +88,7 @@ impl Persistence for Turns {
     async fn register(&mut self, worker: &WorkerContext) -> Result<(), Error> {
         let dead_for = self.config.heartbeat_interval.as_secs() as i64;
         let only = WorkerFilter::Only(worker.name().to_owned());
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         queries::reenqueue_orphaned(&mut *tx, dead_for, self.config.queue.as_ref(), &only).await?;
         queries::register_worker(&mut *tx, &self.config, worker, "SqliteStorage").await?;
         tx.commit().await?;
@@ -82,8 +98,7 @@ impl Persistence for Turns {
     async fn heartbeat(&mut self, worker: &WorkerContext) -> Result<(), Error> {
         let dead_for = self.config.orphaned_duration().as_secs() as i64;
         let others = WorkerFilter::AllExcept(worker.name().to_owned());
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         queries::keep_alive(&mut *tx, &self.config, worker).await?;
         queries::reenqueue_orphaned(&mut *tx, dead_for, self.config.queue.as_ref(), &others)
             .await?;
@@ -92,8 +107,7 @@ impl Persistence for Turns {
     }
 
     async fn fetch_next(&mut self, worker: &WorkerContext) -> Result<Vec<Task<Vec<u8>>>, Error> {
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         let tasks = queries::fetch_next(&mut *tx, &self.config, worker).await?;
         tx.commit().await?;
         Ok(tasks)
@@ -116,8 +130,7 @@ impl Persistence for Turns {
         if locked.is_empty() && finished.is_empty() {
             return Ok(());
         }
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         if !locked.is_empty() {
             queries::lock_tasks(&mut *tx, &locked, worker.name()).await?;
         }
@@ -137,8 +150,7 @@ impl Persistence for Turns {
             .iter()
             .filter_map(|t| t.task_id().map(ToString::to_string))
             .collect();
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         let count =
             queries::reenqueue_abandoned(&mut *tx, self.config.queue.as_ref(), worker.name(), &ids)
                 .await?;
@@ -153,8 +165,7 @@ impl Persistence for Turns {
     }
 
     async fn push_tasks(&mut self, tasks: Vec<Task<Vec<u8>>>) -> Result<(), Error> {
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         queries::push_tasks(&mut *tx, self.config.queue.as_ref(), &tasks).await?;
         tx.commit().await?;
         Ok(())
