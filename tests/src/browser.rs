@@ -271,6 +271,25 @@ impl Browser {
         );
     }
 
+    /// Waits up to 20 s until no element matching `css` is shown (none left, or every
+    /// one `hidden`): a message the page takes back once the input is right again.
+    pub async fn wait_for_hidden(&self, css: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while tokio::time::Instant::now() < deadline {
+            let shown = self
+                .try_execute(
+                    "return Array.from(document.querySelectorAll(arguments[0])).some((e) => !e.closest('[hidden]'));",
+                    json!([css]),
+                )
+                .await;
+            if shown == Some(Value::Bool(false)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} still shown on {}", self.current_url().await);
+    }
+
     /// Waits up to 10 s for the URL's path to become `path`.
     pub async fn wait_for_path(&self, path: &str) {
         for _ in 0..200 {

@@ -57,6 +57,11 @@ async fn the_campaigns_page_shows_each_campaign_with_who_it_would_text_for_the_o
         "{card}"
     );
     assert!(card.contains("David would get:"), "{card}");
+    // The template's preview against the sample comes with the page.
+    assert!(
+        card.contains("data-testid=\"preview-text\">Hi John, a reminder from Snout Pet Care"),
+        "{card}"
+    );
     assert!(card.contains("No runs yet."), "{card}");
 
     let res = sitter.get(app.url("/campaigns")).send().await.unwrap();
@@ -213,6 +218,10 @@ async fn the_owner_edits_a_campaign_with_a_live_preview_runs_it_and_reads_it_at_
             &area,
             "{{ client.first_name }}, see you {{ booking.start | date }}! Reply 1 to confirm.",
         )
+        .await;
+    // Mended: the error goes (and the form below it moves back up) before Save.
+    browser
+        .wait_for_hidden(&format!("{card} [data-testid=preview-error]"))
         .await;
     browser
         .fill(&format!("{card} input[name=hours_ahead]"), "48")

@@ -171,7 +171,6 @@
         });
         if (!res.ok) return;
         const body = await res.json();
-        box.hidden = false;
         if (body.ok) {
           text.textContent = body.text;
           problem.hidden = true;
@@ -187,7 +186,8 @@
       clearTimeout(timer);
       timer = setTimeout(update, 300);
     });
-    update();
+    // The page came with the saved text's preview; a text the browser restored differs.
+    if (area.value !== area.defaultValue) update();
   }
 
   // A conversation opens at its newest text, unless the link named one (#message-…).

@@ -2,6 +2,7 @@
 //! template (a live preview as it is typed), who it would text now, on/off, Run now,
 //! and its recent runs with their counts (refreshed while the page is open).
 
+use automations::templates::{self as texts, Audience};
 use axum::{
     Router,
     extract::{Path, State},
@@ -96,8 +97,22 @@ async fn render(
             .iter()
             .map(|k| ((*k).to_owned(), stored.get(*k).cloned().unwrap_or_default()))
             .collect();
+        // The preview the script keeps up to date as the text is typed, rendered here
+        // too, so the page does not move when the script's first answer arrives.
+        let sample = texts::preview(
+            &campaign.template,
+            campaign.kind.trigger(),
+            Audience::Client,
+        )
+        .map(|p| p.text)
+        .map_err(|e| match e.line {
+            Some(line) => format!("Line {line}: {}", e.message),
+            None => e.message,
+        });
         cards.push(context! {
             busy,
+            sample_text => sample.as_ref().ok(),
+            sample_error => sample.as_ref().err(),
             values => Serde(values),
             trigger => campaign.kind.trigger().as_str(),
             campaign => Serde(&campaign),
