@@ -392,7 +392,11 @@ pub(crate) async fn update_by(
             );
         }
     };
-    note("sitterId", old.sitter_id.into(), sitter.clone().into());
+    note(
+        "sitterId",
+        old.sitter_id.clone().into(),
+        sitter.clone().into(),
+    );
     note("serviceType", old.service_type.into(), service.into());
     note(
         "startAt",
@@ -435,7 +439,10 @@ pub(crate) async fn update_by(
         proactive::sync(tx, scope, booking_id, proactive_threads, now).await?;
     }
     let refs = Refs::booking(&old.client_id, booking_id);
-    if let (Patch::Set(id), false) = (&changes.sitter_id, status == "cancelled") {
+    // Assigning the sitter already assigned changes nothing, and announces nothing.
+    if let (Patch::Set(id), false) = (&changes.sitter_id, status == "cancelled")
+        && old.sitter_id.as_ref() != Some(id)
+    {
         let key = format!("booking.assigned:{booking_id}:{id}:{now}");
         events::emit(tx, org_id, Trigger::BookingAssigned, &key, &refs, now).await?;
     }

@@ -414,6 +414,50 @@ async fn every_trigger_starts_its_automations() {
 }
 
 #[tokio::test]
+async fn assigning_the_sitter_already_assigned_announces_nothing_new() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let now = app.engine.clock.now();
+    let id = live(
+        &app,
+        &owner,
+        program(
+            "assigned",
+            json!({"event": "booking.assigned"}),
+            json!([{"type": "add_tag", "tag": "assigned"}]),
+        ),
+    )
+    .await;
+    let john = client_id(&app, &owner, "John Smith").await;
+    let sarah = sitter_id(&app, &owner, "Sarah Johnson").await;
+    let mike = sitter_id(&app, &owner, "Mike Chen").await;
+    let visit = book(&app, &owner, &john, None, now + 2 * DAY).await;
+    let assign = |sitter: String| {
+        let (owner, url) = (owner.clone(), app.url(&format!("/api/bookings/{visit}")));
+        async move {
+            let (status, body) = call(
+                &owner,
+                Method::PATCH,
+                &url,
+                Some(json!({ "sitterId": sitter })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    };
+    assign(sarah.clone()).await;
+    assign(sarah.clone()).await;
+    app.drain().await;
+    assert_eq!(runs(&app, &owner, &id).await.len(), 1, "Sarah, once");
+    assign(mike).await;
+    assign(sarah).await;
+    app.drain().await;
+    let runs = runs(&app, &owner, &id).await;
+    assert_eq!(runs.len(), 3, "Mike, then Sarah again: {runs:#?}");
+    assert!(runs.iter().all(|r| r["status"] == "success"), "{runs:#?}");
+}
+
+#[tokio::test]
 async fn actions_text_alert_and_tag_through_the_normal_paths() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;

@@ -87,7 +87,7 @@ impl Trigger {
             Self::ClientCreated => "A client was added.",
             Self::BookingCreated => "A booking was made (it may not have a sitter yet).",
             Self::BookingAssigned => "A sitter was assigned to a booking.",
-            Self::BookingCompleted => "A visit was marked completed.",
+            Self::BookingCompleted => "A visit with a sitter was marked completed.",
             Self::BookingCancelled => "A booking was cancelled.",
             Self::MessageReceived => "A client texted the business.",
             Self::LeadCreated => "A prospective client got in touch.",
