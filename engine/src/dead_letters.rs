@@ -127,6 +127,23 @@ pub async fn discard(engine: &Engine, scope: &OwnerScope, id: &str, reason: &str
     tx.commit().await
 }
 
+/// Closes the open dead letters of an entity that is being tried again another way (a
+/// text retried from its conversation): the queue shows what still needs a human.
+pub(crate) async fn close_for(
+    tx: &mut Tx,
+    org_id: &str,
+    entity: (&str, &str),
+    note: &str,
+    now: i64,
+) -> Result<()> {
+    tx!(tx, c => sqlx::query(
+        "update dead_letter set status = 'replayed', resolved_at = $4, resolution_note = $5
+          where org_id = $1 and entity_type = $2 and entity_id = $3 and status = 'open'")
+        .bind(org_id).bind(entity.0).bind(entity.1).bind(now).bind(note)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Open dead letters of one org, or (`None`) those no org owns, such as inbound events
 /// for numbers nobody has.
 pub async fn open(db: &crate::Db, org_id: Option<&str>) -> Result<Vec<DeadLetter>> {

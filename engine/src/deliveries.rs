@@ -251,7 +251,7 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
             && status == "sending"
             && lease_until.is_some_and(|l| l <= now)
         {
-            return mark_uncertain(engine, &job.delivery_id).await;
+            return mark_uncertain(engine, &job.delivery_id, Lost::Crash).await;
         }
         return Ok(());
     };
@@ -290,6 +290,9 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
     let result = provider.send(&job.org_id, &sms).await;
     let sent = match result {
         Ok(sent) => sent,
+        Err(error) if error.kind == ErrorKind::Uncertain => {
+            return mark_uncertain(engine, &job.delivery_id, Lost::Answer(&error.message)).await;
+        }
         Err(error) => {
             let mut tx = engine.db.begin().await?;
             failed(engine, &mut tx, job, row.run_attempt, &error).await?;
@@ -466,7 +469,12 @@ async fn failed(
             delivery_id: next.id,
             ..job.clone()
         };
-        return tx.enqueue_later(&next_job, delay, None).await;
+        // The next attempt takes its turn on the number like any send: a burst of
+        // retries is paced too.
+        let number_id: String = tx!(tx, c => sqlx::query_scalar(
+            "select t.number_id from message m join thread t on t.thread_id = m.thread_id where m.message_id = $1")
+            .bind(&job.message_id).fetch_one(c).await)?;
+        return schedule(engine, tx, &next_job, &number_id, delay).await;
     }
     let reason = match error.code {
         Some(code) => format!("{code}: {}", error.message),
@@ -565,30 +573,56 @@ fn uncertain_key(message_id: &str) -> String {
     format!("delivery.uncertain:{message_id}")
 }
 
-/// Marks one attempt whose lease ran out `uncertain`, flags the thread and tells the owner.
-async fn mark_uncertain(engine: &Engine, delivery_id: &str) -> Result<()> {
+/// How a send's outcome came to be unknown.
+#[derive(Clone, Copy, Debug)]
+enum Lost<'a> {
+    /// Its lease ran out: the app stopped while handing it to the provider.
+    Crash,
+    /// The provider's answer never arrived whole (a timeout, a dropped connection).
+    Answer(&'a str),
+}
+
+/// Marks one attempt `uncertain` (for `Crash`, only once its lease has run out), flags the
+/// thread and tells the owner. It is not resent until the owner says so.
+async fn mark_uncertain(engine: &Engine, delivery_id: &str, lost: Lost<'_>) -> Result<()> {
     let now = engine.clock.now();
+    let (error, description) = match lost {
+        Lost::Crash => (
+            "The app stopped while handing this text to the provider; it may or may not have been sent.".to_owned(),
+            "The app stopped while this text was being handed to the provider, so it may or may not have gone out. It was not resent. Check the conversation, then Retry it if needed.".to_owned(),
+        ),
+        Lost::Answer(why) => (
+            format!("The provider's answer was lost ({why}); it may or may not have been sent."),
+            format!("The provider's answer to this text was lost ({why}), so it may or may not have gone out. It was not resent. Check the conversation, then Retry it if needed."),
+        ),
+    };
     let mut tx = engine.db.begin().await?;
     let hit: Option<(String, String)> = tx!(&mut tx, c => sqlx::query_as(
-        "update delivery set status = 'uncertain', lease_until = null, updated_at = $3,
-                error_message = 'The app stopped while handing this text to the provider; it may or may not have been sent.'
-          where delivery_id = $1 and status = 'sending' and lease_until <= $2
+        "update delivery set status = 'uncertain', lease_until = null, updated_at = $2, error_message = $3
+          where delivery_id = $1 and status = 'sending' and ($4 or lease_until <= $2)
           returning org_id, message_id")
-        .bind(delivery_id).bind(now).bind(now).fetch_optional(c).await)?;
+        .bind(delivery_id).bind(now).bind(&error).bind(matches!(lost, Lost::Answer(_)))
+        .fetch_optional(c).await)?;
     let Some((org_id, message_id)) = hit else {
         return Ok(());
     };
     tx!(&mut tx, c => sqlx::query(
         "update thread set has_delivery_failure = true where thread_id = (select thread_id from message where message_id = $1)")
         .bind(&message_id).execute(c).await.map(|r| r.rows_affected()))?;
-    alerts::raise(&mut tx, &org_id, NewAlert {
-        severity: Severity::Warning,
-        kind: "delivery.uncertain",
-        title: "Message Delivery Uncertain",
-        description: "The app stopped while this text was being handed to the provider, so it may or may not have gone out. It was not resent. Check the conversation, then Retry it if needed.",
-        entity: Some(("message", &message_id)),
-        dedupe_key: uncertain_key(&message_id),
-    }, now).await?;
+    alerts::raise(
+        &mut tx,
+        &org_id,
+        NewAlert {
+            severity: Severity::Warning,
+            kind: "delivery.uncertain",
+            title: "Message Delivery Uncertain",
+            description: &description,
+            entity: Some(("message", &message_id)),
+            dedupe_key: uncertain_key(&message_id),
+        },
+        now,
+    )
+    .await?;
     audit::record(
         &mut tx,
         &org_id,
@@ -600,7 +634,7 @@ async fn mark_uncertain(engine: &Engine, delivery_id: &str) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
-    tracing::warn!(%org_id, %message_id, "send outcome unknown after a restart; marked uncertain");
+    tracing::warn!(%org_id, %message_id, ?lost, "send outcome unknown; marked uncertain");
     Ok(())
 }
 
@@ -610,7 +644,7 @@ pub async fn sweep_uncertain(engine: &Engine) -> Result<usize> {
         "select delivery_id from delivery where status = 'sending' and lease_until <= $1 limit 100")
         .bind(engine.clock.now()).fetch_all(c).await)?;
     for id in &stale {
-        mark_uncertain(engine, id).await?;
+        mark_uncertain(engine, id, Lost::Crash).await?;
     }
     Ok(stale.len())
 }
@@ -653,6 +687,16 @@ pub async fn retry_in(
         delivery_id: delivery.id.clone(),
     };
     schedule(engine, tx, &job, &number_id, std::time::Duration::ZERO).await?;
+    // A replay closed its dead letter with the owner's reason already; a Retry from the
+    // conversation closes it here.
+    crate::dead_letters::close_for(
+        tx,
+        org_id,
+        ("message", message_id),
+        "retried from the conversation",
+        now,
+    )
+    .await?;
     Ok(delivery)
 }
 

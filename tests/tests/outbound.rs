@@ -542,6 +542,16 @@ async fn a_permanent_error_fails_at_once_and_retry_makes_a_new_attempt() {
             .any(|a| a["title"] == "Message Delivery Failed" && a["severity"] == "critical")
     );
 
+    let letters = app.url("/api/ops/dead-letters");
+    let open = get_json(&owner, &letters, StatusCode::OK).await;
+    let letter = open["deadLetters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["entityId"] == json!(id))
+        .cloned()
+        .expect("a dead letter for the text");
+
     let retry = app.url(&format!("/api/messages/{id}/retry"));
     let (status, body) = post(&owner, &retry, json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -552,6 +562,26 @@ async fn a_permanent_error_fails_at_once_and_retry_makes_a_new_attempt() {
     app.drain().await;
     let m = message(&app, &owner, &thread, &id).await;
     assert_eq!(m["deliveries"][1]["status"], "delivered");
+    // Retried from the conversation, the text no longer waits in the dead-letter queue.
+    let open = get_json(&owner, &letters, StatusCode::OK).await;
+    assert!(
+        open["deadLetters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["entityId"] != json!(id)),
+        "{open}"
+    );
+    let all = get_json(&owner, &format!("{letters}?status=all"), StatusCode::OK).await;
+    let closed = all["deadLetters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["deadLetterId"] == letter["deadLetterId"])
+        .cloned()
+        .unwrap();
+    assert_eq!(closed["status"], "replayed");
+    assert_eq!(closed["resolutionNote"], "retried from the conversation");
     let (status, _) = post(&owner, &retry, json!({})).await;
     assert_eq!(
         status,
@@ -560,6 +590,26 @@ async fn a_permanent_error_fails_at_once_and_retry_makes_a_new_attempt() {
     );
     let (status, _) = post(&owner, &app.url("/api/messages/nope/retry"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_permanent_error_fails_at_once_at_send_time_or_in_a_callback() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let thread = thread_id(&app, &owner, "John Smith", demo::FRONT_DESK).await;
+    // The mock refuses 2xxxx codes when asked to send and reports 3xxxx ones later, in a
+    // `failed` status callback, as Twilio does.
+    for code in [21211, 21610, 21614, 30005, 30006, 30007, 30034] {
+        set_mock(&app, &owner, json!({ "failNext": 1, "errorCode": code })).await;
+        let (_, body) = owner_send(&app, &owner, &thread, json!({ "body": "Hello" })).await;
+        let id = body["message"]["id"].as_str().unwrap().to_owned();
+        app.drain().await;
+        let m = message(&app, &owner, &thread, &id).await;
+        let deliveries = m["deliveries"].as_array().unwrap();
+        assert_eq!(deliveries.len(), 1, "{code}: no second attempt: {m}");
+        assert_eq!(deliveries[0]["status"], "failed", "{code}: {m}");
+        assert_eq!(deliveries[0]["errorCode"], code, "{m}");
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The delivery pipeline with the Twilio provider, against the fake Twilio: the send job
 //! posts Twilio's form with our status callback, Twilio's signed status callbacks move
-//! the attempt, rate limits are retried and refusals fail at once.
+//! the attempt, rate limits are retried and refusals fail at once, whether Twilio refuses
+//! at once or in a callback, and a send whose answer was lost is never resent by itself.
 
 use reqwest::StatusCode;
 use secrecy::SecretString;
@@ -59,6 +60,17 @@ async fn deliveries(app: &TestApp, thread: &str, message: &str) -> Vec<Value> {
 }
 
 async fn status_callback(app: &TestApp, sid: &str, status: &str, signed: bool) -> StatusCode {
+    callback_with(app, sid, status, &[], signed).await
+}
+
+/// A status callback with more of Twilio's parameters (`ErrorCode`, say).
+async fn callback_with(
+    app: &TestApp,
+    sid: &str,
+    status: &str,
+    extra: &[(&str, &str)],
+    signed: bool,
+) -> StatusCode {
     let params: Vec<(String, String)> = [
         ("AccountSid", ACCOUNT_SID),
         ("MessageSid", sid),
@@ -66,6 +78,7 @@ async fn status_callback(app: &TestApp, sid: &str, status: &str, signed: bool) -
         ("ApiVersion", "2010-04-01"),
     ]
     .iter()
+    .chain(extra)
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
     let signature = engine::signature::compute(
@@ -170,4 +183,112 @@ async fn a_rate_limit_is_retried_and_a_refusal_fails_at_once() {
             .starts_with("21610")
     );
     fake.assert_matches_twilio_spec();
+}
+
+#[tokio::test]
+async fn a_carrier_failure_in_a_callback_retries_if_it_may_pass_and_ends_the_run_if_not() {
+    let fake = FakeTwilio::start().await;
+    let app = app_on(&fake).await;
+    let sid_of = |attempt: &Value| attempt["providerMessageId"].as_str().unwrap().to_owned();
+
+    // 30003 (unreachable handset) may pass later: a second attempt goes out.
+    let (thread, message) = send(&app, "Running late").await;
+    app.drain().await;
+    let first = sid_of(&deliveries(&app, &thread, &message).await[0]);
+    let code = [("ErrorCode", "30003")];
+    assert_eq!(
+        callback_with(&app, &first, "undelivered", &code, true).await,
+        StatusCode::OK
+    );
+    app.drain().await;
+    let attempts = deliveries(&app, &thread, &message).await;
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!(
+        (
+            attempts[0]["status"].as_str(),
+            attempts[0]["errorCode"].as_i64()
+        ),
+        (Some("undelivered"), Some(30003))
+    );
+    assert_eq!(attempts[1]["status"], "submitted");
+
+    // 30007 (carrier filtering) will fail the same way again: the run ends there.
+    let (thread, message) = send(&app, "See you at 3").await;
+    app.drain().await;
+    let sid = sid_of(&deliveries(&app, &thread, &message).await[0]);
+    let code = [("ErrorCode", "30007")];
+    assert_eq!(
+        callback_with(&app, &sid, "failed", &code, true).await,
+        StatusCode::OK
+    );
+    app.drain().await;
+    let attempts = deliveries(&app, &thread, &message).await;
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(
+        (
+            attempts[0]["status"].as_str(),
+            attempts[0]["errorCode"].as_i64()
+        ),
+        (Some("failed"), Some(30007))
+    );
+    let owner = app.owner().await;
+    let alerts = tests::get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"] == "Message Delivery Failed" && a["entityId"] == json!(message)),
+        "{alerts}"
+    );
+}
+
+#[tokio::test]
+async fn a_send_whose_answer_was_lost_is_uncertain_and_only_retry_sends_it_again() {
+    let fake = FakeTwilio::start().await;
+    let app = app_on(&fake).await;
+    fake.lose_next_answers(1);
+    let (thread, message) = send(&app, "Key is under the mat").await;
+    app.drain().await;
+
+    let sends = || {
+        fake.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/Messages.json"))
+            .count()
+    };
+    // Twilio took the text; we could not tell. It is surfaced, not sent again.
+    assert_eq!(sends(), 1);
+    let attempts = deliveries(&app, &thread, &message).await;
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(attempts[0]["status"], "uncertain");
+    assert!(
+        attempts[0]["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("may or may not have been sent"),
+        "{attempts:?}"
+    );
+    let owner = app.owner().await;
+    let alerts = tests::get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"] == "Message Delivery Uncertain" && a["entityId"] == json!(message)),
+        "{alerts}"
+    );
+
+    let res = owner
+        .post(app.url(&format!("/api/messages/{message}/retry")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app.drain().await;
+    assert_eq!(sends(), 2, "the owner's Retry sends it again");
+    let attempts = deliveries(&app, &thread, &message).await;
+    assert_eq!(attempts[1]["status"], "submitted");
 }

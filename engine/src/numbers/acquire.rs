@@ -20,7 +20,7 @@ use crate::{
 pub(crate) fn refused(what: &str, e: ProviderError) -> Error {
     match e.kind {
         ErrorKind::Permanent => Error::Conflict(format!("{what}: {}", e.message).into()),
-        ErrorKind::Transient => Error::Provider(e.message),
+        ErrorKind::Transient | ErrorKind::Uncertain => Error::Provider(e.message),
     }
 }
 

@@ -4,7 +4,8 @@
 //! [`twilio`] (Twilio's REST API, or anything that speaks it at `api_base`).
 //!
 //! Errors carry the provider's error code and whether another attempt can help; the
-//! delivery pipeline retries only [`ErrorKind::Transient`] errors.
+//! delivery pipeline retries only [`ErrorKind::Transient`] errors, and an
+//! [`ErrorKind::Uncertain`] send is surfaced, never resent by itself.
 
 pub mod connection;
 pub mod mock;
@@ -45,6 +46,10 @@ pub enum ErrorKind {
     Transient,
     /// Will fail the same way again (opted out, invalid number, bad credentials).
     Permanent,
+    /// The request reached the provider and its answer was lost (a timeout, a dropped
+    /// connection, an unreadable answer): whether it acted is unknown, so trying again
+    /// could send a text twice.
+    Uncertain,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -61,14 +66,23 @@ pub struct ProviderError {
 pub const RETRYABLE_CODES: [i64; 6] = [20429, 30001, 30003, 30008, 30036, 30500];
 
 impl ProviderError {
+    /// A request whose outcome is unknown ([`ErrorKind::Uncertain`]).
+    pub fn uncertain(message: impl Into<String>) -> Self {
+        Self {
+            code: None,
+            message: message.into(),
+            kind: ErrorKind::Uncertain,
+        }
+    }
+
     /// Classifies a provider error by its code and HTTP status: the retryable codes,
-    /// HTTP 429 and 5xx, and network failures (no status) are transient.
+    /// HTTP 429 and 5xx, and no answer at all (a refused connection) are transient.
     pub fn from_code(
         code: Option<i64>,
         http_status: Option<u16>,
         message: impl Into<String>,
     ) -> Self {
-        // No status at all means the request never got an answer (network, timeout).
+        // No status at all: the request never reached the provider.
         let by_status = matches!(http_status, None | Some(429 | 500..=599));
         let transient = by_status || code.is_some_and(|c| RETRYABLE_CODES.contains(&c));
         Self {

@@ -20,7 +20,7 @@ use crate::phone::{redact, redact_text};
 pub const API_BASE: &str = "https://api.twilio.com";
 
 /// How long one request may take in all. Twilio answers in well under a second; past
-/// this the attempt counts as a transient failure and the pipeline retries it.
+/// this the outcome is unknown: a send is marked uncertain, not resent.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A loop guard for listing numbers (at Twilio's default of 50 a page).
@@ -224,7 +224,10 @@ impl Twilio {
         let status = res.status().as_u16();
         res.json().await.map_err(|e| {
             if e.is_decode() {
-                ProviderError::from_code(None, Some(status), "Twilio's answer could not be read")
+                // A 2xx: Twilio did what was asked, and we cannot tell the result.
+                ProviderError::uncertain(format!(
+                    "Twilio answered HTTP {status} in a form that could not be read"
+                ))
             } else {
                 network_error(&e)
             }
@@ -287,7 +290,8 @@ fn api_error(status: StatusCode, body: Option<ErrorBody>) -> ProviderError {
     ProviderError::from_code(code, Some(status.as_u16()), message)
 }
 
-/// No answer at all: transient. The message names the cause, never the URL.
+/// No answer: transient when the connection was never made, else uncertain (the request
+/// may have been carried out). The message names the cause, never the URL.
 fn network_error(e: &reqwest::Error) -> ProviderError {
     let what = if e.is_timeout() {
         "Twilio did not answer in time"
@@ -301,7 +305,11 @@ fn network_error(e: &reqwest::Error) -> ProviderError {
         Some(cause) => format!("{what}: {cause}"),
         None => what.to_owned(),
     };
-    ProviderError::from_code(None, None, message)
+    if e.is_connect() {
+        ProviderError::from_code(None, None, message)
+    } else {
+        ProviderError::uncertain(message)
+    }
 }
 
 fn permanent(message: impl Into<String>) -> ProviderError {

@@ -2,7 +2,8 @@
 //! shapes for what the Twilio provider calls: Accounts, Messages, AvailablePhoneNumbers
 //! (US Local) and IncomingPhoneNumbers. It checks Basic auth, records every exchange for
 //! assertions (and for [`crate::twilio_openapi`] to hold against Twilio's own
-//! description), and can be told to fail sends or to answer slowly.
+//! description), and can be told to fail sends, to answer slowly, or to lose a send's
+//! answer halfway.
 
 use std::{
     net::SocketAddr,
@@ -141,6 +142,12 @@ impl FakeTwilio {
         self.twin().failure = Some((n, code, status));
     }
 
+    /// The next `n` sends are carried out, but their answers break off halfway, as when
+    /// the connection drops: the caller cannot tell whether the text went.
+    pub fn lose_next_answers(&self, n: u32) {
+        self.twin().lose_answers = n;
+    }
+
     /// Every answer from now on waits `delay` first.
     pub fn respond_slowly(&self, delay: Duration) {
         self.twin().delay = delay;
@@ -179,6 +186,8 @@ struct Twin {
     for_sale: Vec<(&'static str, &'static str, &'static str, bool)>,
     /// Sends left to fail, with the code and status to fail with.
     failure: Option<(u32, i64, StatusCode)>,
+    /// Sends left whose answer breaks off halfway.
+    lose_answers: u32,
     delay: Duration,
 }
 
@@ -264,7 +273,7 @@ async fn handle(
     state.lock().expect("state").exchanges.push(Exchange {
         method: method.to_string(),
         path: path.to_owned(),
-        route: op.map(|(_, op)| op.template()),
+        route: op.as_ref().map(|(_, op)| op.template()),
         query,
         form,
         content_type: headers
@@ -274,10 +283,35 @@ async fn handle(
         status: status.as_u16(),
         response: response.clone(),
     });
+    let lose = matches!(op, Some((_, Op::Send))) && status.is_success() && {
+        let mut twin = state.lock().expect("state");
+        let lose = twin.lose_answers > 0;
+        twin.lose_answers = twin.lose_answers.saturating_sub(1);
+        lose
+    };
     match response {
+        Some(body) if lose => broken_off(status, &body),
         Some(body) => (status, Json(body)).into_response(),
         None => status.into_response(),
     }
+}
+
+/// An answer whose body stops halfway with an error: the connection dropped.
+fn broken_off(status: StatusCode, body: &Value) -> Response {
+    let json = body.to_string();
+    let half = Bytes::from(json[..json.len() / 2].to_owned());
+    let chunks: [Result<Bytes, std::io::Error>; 2] = [
+        Ok(half),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset",
+        )),
+    ];
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from_stream(futures::stream::iter(chunks)))
+        .expect("response")
 }
 
 impl Twin {
