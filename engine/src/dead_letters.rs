@@ -1,5 +1,7 @@
 //! Dead letters: jobs that used up their attempts, kept with their error until a human
-//! replays or discards them.
+//! replays or discards them. An org's owners see its own; the install-wide ones (the
+//! daily pool release, the minute tick, a text to a number nobody has) are shown to the
+//! owners of an install with a single org, the only people who can act on them there.
 
 use crate::{
     Engine, Error, Result,
@@ -56,6 +58,9 @@ pub struct DeadLetter {
     pub resolution_note: Option<String>,
 }
 
+/// Whose dead letters an owner sees: the org's, and the install's when it is the only org.
+const VISIBLE: &str = "(org_id = $1 or (org_id is null and (select count(*) from org) = 1))";
+
 /// An org's dead letters, newest first: `open` ones, or every one with `all`.
 pub async fn list(db: &crate::Db, scope: &OwnerScope, status: &str) -> Result<Vec<DeadLetter>> {
     if !["open", "replayed", "discarded", "all"].contains(&status) {
@@ -64,11 +69,17 @@ pub async fn list(db: &crate::Db, scope: &OwnerScope, status: &str) -> Result<Ve
             "must be open, replayed, discarded or all",
         ));
     }
-    Ok(crate::db!(db, c => sqlx::query_as(
-        "select dead_letter_id, queue, name, failed_reason, attempts, entity_type, entity_id, status, created_at,
-                resolved_at, resolution_note
-           from dead_letter where org_id = $1 and ($2 = 'all' or status = $2) order by created_at desc limit 500")
-        .bind(&scope.org_id).bind(status).fetch_all(c).await)?)
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "select dead_letter_id, queue, name, failed_reason, attempts, entity_type, entity_id, status, created_at,
+                    resolved_at, resolution_note
+               from dead_letter where {VISIBLE} and ($2 = 'all' or status = $2) order by created_at desc limit 500"
+        )
+    });
+    Ok(
+        crate::db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(&scope.org_id).bind(status).fetch_all(c).await)?,
+    )
 }
 
 /// Closes an open dead letter as `replayed` or `discarded`, with the reason, audited.
@@ -84,13 +95,19 @@ async fn close(
     if reason.trim().is_empty() {
         return Err(Error::invalid("reason", "is required"));
     }
-    let row: Option<(String, String)> = tx!(tx, c => sqlx::query_as(
-        "update dead_letter set status = $3, resolved_at = $4, resolution_note = $5
-          where org_id = $1 and dead_letter_id = $2 and status = 'open' returning queue, payload")
+    static SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+        [
+            format!(
+                "update dead_letter set status = $3, resolved_at = $4, resolution_note = $5
+                  where {VISIBLE} and dead_letter_id = $2 and status = 'open' returning queue, payload"
+            ),
+            format!("select status from dead_letter where {VISIBLE} and dead_letter_id = $2"),
+        ]
+    });
+    let row: Option<(String, String)> = tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(SQL[0].as_str()))
         .bind(&scope.org_id).bind(id).bind(status).bind(now).bind(reason.trim()).fetch_optional(c).await)?;
     let Some(row) = row else {
-        let exists: Option<String> = tx!(tx, c => sqlx::query_scalar(
-            "select status from dead_letter where org_id = $1 and dead_letter_id = $2")
+        let exists: Option<String> = tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(SQL[1].as_str()))
             .bind(&scope.org_id).bind(id).fetch_optional(c).await)?;
         return Err(match exists {
             Some(s) => Error::Conflict(format!("the dead letter is already {s}").into()),

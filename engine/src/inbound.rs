@@ -236,13 +236,64 @@ async fn file(
                 }
             }
         }
-        _ => {
-            tracing::warn!(to = %event.to_e164, "inbound message for a number no org owns; kept unfiled")
-        }
+        _ => file_unknown(tx, event, engine.clock.now()).await?,
     }
     tx!(tx, c => sqlx::query("update inbound_event set processed_at = $2 where inbound_event_id = $1")
         .bind(inbound_event_id).bind(engine.clock.now()).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// A text to a number no org has. It stays unfiled (a conversation is on one of the org's
+/// numbers), and the owners of an install with a single org are told, since the number
+/// may be theirs and not imported yet; with several orgs nobody can say whose it is.
+async fn file_unknown(tx: &mut Tx, event: &EventRow, now: Millis) -> Result<()> {
+    let orgs: Vec<String> = tx!(tx, c => sqlx::query_scalar("select org_id from org order by org_id limit 2").fetch_all(c).await)?;
+    let [org_id] = orgs.as_slice() else {
+        tracing::warn!(to = %event.to_e164, "inbound message for a number no org owns; kept unfiled");
+        return Ok(());
+    };
+    let decision = routing::route(&RoutingInput {
+        now: event.received_at,
+        from: event.from_e164.clone(),
+        number: None,
+        thread: None,
+        pool_client: None,
+        active_override: None,
+        windows: Vec::new(),
+    });
+    let description = format!(
+        "A text came in on {}, which is not one of your numbers, so it could not be filed in a conversation. If the number is yours, import it on Numbers: its texts then reach the inbox.",
+        event.to_e164
+    );
+    alerts::raise(
+        tx,
+        org_id,
+        NewAlert {
+            severity: Severity::Warning,
+            kind: "routing.unmapped_inbound",
+            title: "Unmapped Inbound Message",
+            description: &description,
+            entity: None,
+            dedupe_key: format!("routing.unmapped_inbound:{}", event.to_e164),
+        },
+        now,
+    )
+    .await?;
+    let payload = serde_json::json!({
+        "to": event.to_e164,
+        "from": phone::redact(&event.from_e164),
+        "decision": decision,
+    });
+    audit::record(
+        tx,
+        org_id,
+        Actor::System,
+        "routing.unmapped_inbound",
+        None,
+        &payload,
+        now,
+    )
+    .await
 }
 
 /// STOP, START or HELP: record the state change as a system event in the thread. It is

@@ -319,13 +319,30 @@ async fn bad_list_parameters_answer_400_naming_them() {
     }
 }
 
+/// The alerts titled "Unmapped Inbound Message" that mention `number`.
+async fn unmapped_alerts(app: &TestApp, owner: &reqwest::Client, number: &str) -> Vec<Value> {
+    let alerts = get_json(owner, &app.url("/api/alerts"), StatusCode::OK).await;
+    alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["title"] == "Unmapped Inbound Message"
+                && a["description"].as_str().unwrap().contains(number)
+        })
+        .cloned()
+        .collect()
+}
+
 #[tokio::test]
-async fn a_text_to_a_number_no_org_owns_is_acknowledged_and_kept_unfiled() {
+async fn a_text_to_a_number_no_org_owns_is_kept_unfiled_and_the_only_org_is_told() {
     let app = TestApp::spawn().await;
-    let res = app
-        .inbound("SMnowhere", "+15550005555", "+15550009999", "hello?")
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    for sid in ["SMnowhere1", "SMnowhere2"] {
+        let res = app
+            .inbound(sid, "+15550005555", "+15550009999", "hello?")
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
     app.drain().await;
     let owner = app.owner().await;
     assert!(
@@ -334,6 +351,45 @@ async fn a_text_to_a_number_no_org_owns_is_acknowledged_and_kept_unfiled() {
             .iter()
             .all(|t| t["messageNumber"] != "+15550009999")
     );
+    // The number may be the owner's own, not imported yet: one alert while it is open.
+    let alerts = unmapped_alerts(&app, &owner, "+15550009999").await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["severity"], "warning");
+    let audit = get_json(
+        &owner,
+        &app.url("/api/audit/events?type=routing.unmapped_inbound"),
+        StatusCode::OK,
+    )
+    .await;
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{audit}");
+    let decision = &events[0]["payload"]["decision"];
+    assert_eq!(decision["target"]["kind"], "owner_inbox", "{decision}");
+    assert_eq!(
+        decision["reason"],
+        "Unmapped inbound message - routed to Owner Inbox"
+    );
+    assert!(
+        !audit.to_string().contains("+15550005555"),
+        "sender redacted"
+    );
+}
+
+#[tokio::test]
+async fn with_several_orgs_a_text_to_a_number_nobody_has_tells_none_of_them() {
+    let app = TestApp::spawn().await;
+    let other = app.other_org().await;
+    app.inbound("SMnowhere", "+15550005555", "+15550009999", "hello?")
+        .await;
+    app.drain().await;
+    let owner = app.owner().await;
+    for owner in [&owner, &other.owner] {
+        assert!(
+            unmapped_alerts(&app, owner, "+15550009999")
+                .await
+                .is_empty()
+        );
+    }
 }
 
 #[tokio::test]

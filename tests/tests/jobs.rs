@@ -125,3 +125,54 @@ fn backoff_grows_fourfold_with_jitter() {
         );
     }
 }
+
+/// The dead letters `owner` sees through the API.
+async fn listed(app: &TestApp, owner: &reqwest::Client) -> Vec<serde_json::Value> {
+    tests::get_json(
+        owner,
+        &app.url("/api/ops/dead-letters"),
+        reqwest::StatusCode::OK,
+    )
+    .await["deadLetters"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn an_install_wide_job_s_dead_letter_reaches_the_owner_of_the_only_org() {
+    let app = TestApp::spawn().await;
+    attempt(&app.engine, 1, true).await;
+    let owner = app.owner().await;
+    let letters = listed(&app, &owner).await;
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0]["queue"], "test-flaky");
+    let id = letters[0]["deadLetterId"].as_str().unwrap();
+    let (status, _) = tests::call(
+        &owner,
+        reqwest::Method::POST,
+        &app.url(&format!("/api/ops/dead-letters/{id}/discard")),
+        Some(serde_json::json!({ "reason": "the widget was retired" })),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    assert!(listed(&app, &owner).await.is_empty());
+}
+
+#[tokio::test]
+async fn with_several_orgs_no_owner_sees_an_install_wide_dead_letter() {
+    let app = TestApp::spawn().await;
+    let other = app.other_org().await;
+    attempt(&app.engine, 1, true).await;
+    let owner = app.owner().await;
+    assert!(listed(&app, &owner).await.is_empty());
+    assert!(listed(&app, &other.owner).await.is_empty());
+    assert_eq!(
+        dead_letters::open(&app.engine.db, None)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "kept all the same"
+    );
+}
