@@ -24,6 +24,7 @@ pub const SMS_CANCELLATIONS_VIA_SMS: &str = "sms_cancellations_via_sms";
 pub const SMS_RESCHEDULES_VIA_SMS: &str = "sms_reschedules_via_sms";
 pub const SMS_OPT_OUT_EVENTS: &str = "sms_opt_out_events";
 pub const SMS_OPT_IN_EVENTS: &str = "sms_opt_in_events";
+pub const SMS_HELP_EVENTS: &str = "sms_help_events";
 pub const LEAD_FOLLOWUPS_SENT: &str = "lead_followups_sent";
 /// `retention_sent:<campaign type>`, one counter per win-back campaign.
 pub const RETENTION_SENT_PREFIX: &str = "retention_sent:";
@@ -67,6 +68,7 @@ pub struct Counters {
     pub sms_reschedules_via_sms: i64,
     pub sms_opt_out_events: i64,
     pub sms_opt_in_events: i64,
+    pub sms_help_events: i64,
     pub lead_followups_sent: i64,
     /// Win-back texts sent, per campaign type.
     pub retention_sent: BTreeMap<String, i64>,
@@ -87,6 +89,7 @@ pub async fn read(db: &Db, org_id: &str) -> Result<Counters> {
             SMS_RESCHEDULES_VIA_SMS => &mut counters.sms_reschedules_via_sms,
             SMS_OPT_OUT_EVENTS => &mut counters.sms_opt_out_events,
             SMS_OPT_IN_EVENTS => &mut counters.sms_opt_in_events,
+            SMS_HELP_EVENTS => &mut counters.sms_help_events,
             LEAD_FOLLOWUPS_SENT => &mut counters.lead_followups_sent,
             other => match other.strip_prefix(RETENTION_SENT_PREFIX) {
                 Some(campaign) => counters

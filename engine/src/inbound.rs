@@ -321,8 +321,8 @@ async fn file_keyword(
             "update client set opted_out = (select o.opted_out from opt_out o where o.org_id = $1 and o.phone_e164 = $2)
               where org_id = $1 and phone_e164 = $2")
             .bind(org_id).bind(&event.from_e164).execute(c).await.map(|r| r.rows_affected()))?;
-        counters::bump(tx, org_id, keyword.counter(), 1).await?;
     }
+    counters::bump(tx, org_id, keyword.counter(), 1).await?;
     threads::add_message(
         tx,
         org_id,
@@ -332,7 +332,7 @@ async fn file_keyword(
             kind: "system",
             from: &event.from_e164,
             to: &event.to_e164,
-            body: keyword.system_text(),
+            body: &keyword.system_text(&event.body),
             redacted_body: None,
             sender_user_id: None,
             inbound_event_id: Some(inbound_event_id),

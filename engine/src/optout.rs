@@ -37,12 +37,13 @@ pub fn confirmation(keyword: Keyword, org_name: &str, help_text: &str) -> String
 }
 
 impl Keyword {
-    /// How the event reads in the thread.
-    pub fn system_text(self) -> &'static str {
+    /// How the event reads in the thread, naming the word the client sent (`QUIT`).
+    pub fn system_text(self, body: &str) -> String {
+        let word = body.trim().to_uppercase();
         match self {
-            Self::OptOut => "Client opted out of text messages (STOP).",
-            Self::OptIn => "Client opted back in to text messages (START).",
-            Self::Help => "Client asked for help (HELP); the help text was sent.",
+            Self::OptOut => format!("Client opted out of text messages ({word})."),
+            Self::OptIn => format!("Client opted back in to text messages ({word})."),
+            Self::Help => format!("Client asked for help ({word}); the help text was sent."),
         }
     }
 
@@ -54,13 +55,13 @@ impl Keyword {
         }
     }
 
-    /// The counter of these events: in `/metrics`, and for STOP and START also the org's
-    /// durable one ([`crate::counters`]).
+    /// The counter of these events: in `/metrics`, and the org's durable one
+    /// ([`crate::counters`]).
     pub fn counter(self) -> &'static str {
         match self {
             Self::OptOut => crate::counters::SMS_OPT_OUT_EVENTS,
             Self::OptIn => crate::counters::SMS_OPT_IN_EVENTS,
-            Self::Help => "sms_help_events",
+            Self::Help => crate::counters::SMS_HELP_EVENTS,
         }
     }
 }

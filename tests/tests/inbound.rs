@@ -410,3 +410,84 @@ async fn the_search_finds_clients_by_name() {
         .collect();
     assert_eq!(names, ["Emily Davis"]);
 }
+
+/// The client names of the owner's threads at `query` (`policy=true`, say).
+async fn names_at(app: &TestApp, owner: &reqwest::Client, query: &str) -> Vec<String> {
+    let page = get_json(
+        owner,
+        &app.url(&format!("/api/messages/threads?{query}")),
+        StatusCode::OK,
+    )
+    .await;
+    page["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["clientName"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_policy_and_failures_filters_list_only_the_threads_flagged_so() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    assert!(names_at(&app, &owner, "policy=true").await.is_empty());
+    assert!(names_at(&app, &owner, "failures=true").await.is_empty());
+
+    // Emily passes her number on; a text to John is refused by the carrier.
+    app.inbound(
+        "SMemily",
+        "+15550100002",
+        demo::FRONT_DESK,
+        "Text me at 555-867-5309 instead",
+    )
+    .await;
+    let (status, _) = tests::call(
+        &owner,
+        reqwest::Method::POST,
+        &app.url("/api/dev/mock/config"),
+        Some(serde_json::json!({ "failNext": 1, "errorCode": 21211 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let john = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
+    let (status, _) = tests::call(
+        &owner,
+        reqwest::Method::POST,
+        &app.url(&format!(
+            "/api/messages/threads/{}/messages",
+            john["id"].as_str().unwrap()
+        )),
+        Some(serde_json::json!({ "body": "See you at 3" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.drain().await;
+
+    assert_eq!(names_at(&app, &owner, "policy=true").await, ["Emily Davis"]);
+    assert_eq!(
+        names_at(&app, &owner, "failures=true").await,
+        ["John Smith"]
+    );
+    assert!(
+        names_at(&app, &owner, "failures=true&q=emily")
+            .await
+            .is_empty(),
+        "filters and the search combine"
+    );
+
+    // The page's tabs keep the search.
+    let page = owner
+        .get(app.url("/inbox?filter=policy&q=emily"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("href=\"/inbox?filter=failures&amp;q=emily\""),
+        "{page}"
+    );
+    assert!(page.contains("Emily Davis"), "{page}");
+}

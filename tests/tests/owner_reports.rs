@@ -351,6 +351,7 @@ async fn sms_metrics_start_at_zero_for_every_counter() {
             "sms_sent_total": 0, "sms_sent_owner": 0, "sms_sent_customer": 0,
             "sms_confirmations_via_sms": 0, "sms_cancellations_via_sms": 0,
             "sms_reschedules_via_sms": 0, "sms_opt_out_events": 0, "sms_opt_in_events": 0,
+            "sms_help_events": 0,
             "lead_followups_sent": 0, "retention_sent": {},
         })
     );
@@ -411,6 +412,7 @@ async fn a_delivered_text_counts_once_however_often_its_job_and_callbacks_come()
         "sms_sent_total": 1, "sms_sent_owner": 0, "sms_sent_customer": 1,
         "sms_confirmations_via_sms": 0, "sms_cancellations_via_sms": 0,
         "sms_reschedules_via_sms": 0, "sms_opt_out_events": 0, "sms_opt_in_events": 0,
+            "sms_help_events": 0,
         "lead_followups_sent": 0, "retention_sent": {},
     });
     assert_eq!(get(&app, &owner, "/api/owner/sms-metrics").await, counted);
@@ -484,13 +486,15 @@ async fn a_text_to_the_owner_s_mobile_counts_as_owner_and_one_to_a_client_as_cus
 }
 
 #[tokio::test]
-async fn stop_and_start_are_counted_once_per_text() {
+async fn stop_start_and_help_are_counted_once_per_text() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
     for (sid, body) in [
         ("SMstop1", "STOP"),
         ("SMstop1", "STOP"),
         ("SMstart1", "START"),
+        ("SMhelp1", "help"),
+        ("SMhelp1", "help"),
     ] {
         assert_eq!(
             app.inbound(sid, JOHN, demo::FRONT_DESK, body)
@@ -506,6 +510,7 @@ async fn stop_and_start_are_counted_once_per_text() {
         "a webhook delivered twice is one STOP"
     );
     assert_eq!(metrics["sms_opt_in_events"], 1);
+    assert_eq!(metrics["sms_help_events"], 1);
     assert_eq!(
         metrics["sms_sent_total"], 0,
         "the keyword's own answer is TwiML, not a send"

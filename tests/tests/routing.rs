@@ -451,14 +451,27 @@ async fn overlapping_windows_go_to_the_owner_with_a_warning() {
     )
     .await;
     assert_eq!(d["routingReason"], "Overlapping assignment windows");
+    // A second text while the overlap lasts: the same open alert, counted again.
+    let (_, d) = route(
+        &app,
+        &owner,
+        "SMov2",
+        "+15550100002",
+        demo::SARAH_NUMBER,
+        "Emily Davis",
+    )
+    .await;
+    assert_eq!(d["routingReason"], "Overlapping assignment windows");
     let alerts = get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
-    assert!(
-        alerts["alerts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["type"] == "routing.overlapping_windows" && a["severity"] == "warning")
-    );
+    let overlaps: Vec<&Value> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "routing.overlapping_windows")
+        .collect();
+    assert_eq!(overlaps.len(), 1, "{alerts}");
+    assert_eq!(overlaps[0]["severity"], "warning");
+    assert_eq!(overlaps[0]["occurrences"], 2);
 }
 
 #[tokio::test]
@@ -507,6 +520,42 @@ async fn replaying_stored_inputs_gives_the_same_decisions() {
     assert_eq!(
         reasons,
         ["No active assignment window", "Active assignment window"]
+    );
+
+    // A decision stored by other rules (an older release, a hand edit) is reported.
+    app.exec(
+        "update routing_decision set reason = 'Active override', target = 'sitter'
+          where thread_id = $1 and reason = 'No active assignment window'",
+        &[&thread],
+    )
+    .await;
+    let report: Value = owner
+        .post(app.url(&format!("/api/routing/threads/{thread}/replay")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["replayed"], 2);
+    let differences = report["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{report}");
+    let d = &differences[0];
+    assert_eq!(
+        (
+            &d["storedReason"],
+            &d["replayedReason"],
+            &d["storedTarget"],
+            &d["replayedTarget"],
+            &d["traceDiffers"],
+        ),
+        (
+            &Value::from("Active override"),
+            &Value::from("No active assignment window"),
+            &Value::from("sitter"),
+            &Value::from("owner_inbox"),
+            &Value::from(false),
+        )
     );
 }
 

@@ -115,7 +115,7 @@ async fn stop_and_start_round_trip_with_confirmations_and_system_events() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
     let stop = app
-        .inbound("SMstop", "+15551234567", demo::FRONT_DESK, " stop ")
+        .inbound("SMstop", "+15551234567", demo::FRONT_DESK, " Quit ")
         .await;
     assert_eq!(stop.status(), StatusCode::OK);
     let twiml = stop.text().await.unwrap();
@@ -156,7 +156,14 @@ async fn stop_and_start_round_trip_with_confirmations_and_system_events() {
         .map(|m| m["body"].as_str().unwrap())
         .collect();
     assert_eq!(system.len(), 3);
-    assert!(system[0].contains("opted out") && system[1].contains("opted back in"));
+    assert_eq!(
+        system,
+        [
+            "Client opted out of text messages (QUIT).",
+            "Client opted back in to text messages (START).",
+            "Client asked for help (HELP); the help text was sent.",
+        ]
+    );
     assert!(
         messages
             .iter()
@@ -321,6 +328,26 @@ async fn alerts_are_resolved_once_with_an_audited_note() {
         StatusCode::BAD_REQUEST,
     )
     .await;
+    // A time range keeps what happened inside it.
+    let at = |ms: i64| engine::clock::to_rfc3339(ms).replace('+', "%2B");
+    let now = app.engine.clock.now();
+    let in_range = |since: i64, until: i64| {
+        let url = app.url(&format!(
+            "/api/audit/events?type=alert.resolved&since={}&until={}",
+            at(since),
+            at(until)
+        ));
+        let owner = owner.clone();
+        async move {
+            get_json(&owner, &url, StatusCode::OK).await["events"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(in_range(now - 60_000, now + 60_000).await, 1);
+    assert_eq!(in_range(now - 120_000, now - 60_000).await, 0);
+    assert_eq!(in_range(now + 60_000, now + 120_000).await, 0);
     // A new text about the same problem opens a new alert.
     app.inbound("SMu2", "+15559876543", demo::POOL_NUMBER, "Anyone?")
         .await;
