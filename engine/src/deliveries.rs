@@ -833,11 +833,21 @@ async fn advance(
 
 /// Where the mock provider's status callbacks go: an in-process channel the workers
 /// drain, applying many callbacks per transaction.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct StatusFeed {
     inner: Arc<Mutex<FeedInner>>,
-    /// Callbacks sent and not yet applied.
+    /// Callbacks sent and not yet applied, plus one until the workers have looked for
+    /// those an earlier run lost ([`resend_mock_callbacks`]).
     pending: Arc<AtomicUsize>,
+}
+
+impl Default for StatusFeed {
+    fn default() -> Self {
+        Self {
+            inner: Arc::default(),
+            pending: Arc::new(AtomicUsize::new(1)),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -884,7 +894,8 @@ impl StatusFeed {
         }
     }
 
-    /// Callbacks the mock sent that are not applied yet.
+    /// Callbacks the mock sent that are not applied yet (one more until the lost ones
+    /// have been looked for).
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::SeqCst)
     }
@@ -899,17 +910,56 @@ impl StatusFeed {
     }
 }
 
+/// The mock's callbacks travel in this process's memory: a crash, or a failed write,
+/// between recording an attempt `submitted` and applying them would leave it there for
+/// good. The mock's own record says how each text ended, so its callbacks can be sent
+/// again; one applied twice changes nothing. Returns how many texts it covered.
+pub async fn resend_mock_callbacks(engine: &Engine) -> Result<usize> {
+    let ended: Vec<(String, String, Option<i64>)> = db!(&engine.db, c => sqlx::query_as(
+        "select m.sid, m.status, cast(m.error_code as bigint) from delivery d
+           join mock_message m on m.sid = d.provider_message_id
+          where d.status in ('submitted', 'sent') and d.provider = 'mock'")
+        .fetch_all(c).await)?;
+    let updates: Vec<StatusUpdate> = ended
+        .iter()
+        .flat_map(|(sid, status, code)| crate::provider::mock::callbacks(sid, status, *code))
+        .collect();
+    for chunk in updates.chunks(500) {
+        apply_statuses(engine, chunk).await?;
+    }
+    Ok(ended.len())
+}
+
 /// Applies the mock provider's callbacks as they come and, every second, marks stale
-/// sends uncertain and prunes finished jobs, until `shutdown` fires. Run by the workers.
+/// sends uncertain and prunes finished jobs, until `shutdown` fires. Run by the workers,
+/// which first send again the mock's callbacks a previous run may have lost.
 pub async fn run_feed(engine: Engine, shutdown: tokio_util::sync::CancellationToken) {
     let Some(mut rx) = engine.status_feed.take_receiver() else {
         return;
     };
+    // Lost callbacks are looked for at start, and again after a batch failed to apply.
+    let mut lost = true;
+    let mut looked = false;
     let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = sweep.tick() => {
+                if lost {
+                    match resend_mock_callbacks(&engine).await {
+                        Ok(n) => {
+                            lost = false;
+                            if n > 0 {
+                                tracing::info!(texts = n, "sent the mock's lost status callbacks again");
+                            }
+                            if !looked {
+                                looked = true;
+                                engine.status_feed.pending.fetch_sub(1, Ordering::SeqCst);
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not send the mock's lost callbacks again"),
+                    }
+                }
                 if let Err(e) = sweep_uncertain(&engine).await {
                     tracing::warn!(error = %e, "could not check for uncertain sends");
                 }
@@ -927,7 +977,8 @@ pub async fn run_feed(engine: Engine, shutdown: tokio_util::sync::CancellationTo
                     }
                 }
                 if let Err(e) = apply_statuses(&engine, &batch).await {
-                    tracing::warn!(error = %e, callbacks = batch.len(), "could not apply status callbacks");
+                    tracing::warn!(error = %e, callbacks = batch.len(), "could not apply status callbacks; trying again");
+                    lost = true;
                 }
                 engine.status_feed.pending.fetch_sub(batch.len(), Ordering::SeqCst);
             }

@@ -613,6 +613,54 @@ async fn every_permanent_error_fails_at_once_at_send_time_or_in_a_callback() {
 }
 
 #[tokio::test]
+async fn the_mock_s_callbacks_lost_in_a_crash_are_sent_again_when_the_workers_start() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let thread = thread_id(&app, &owner, "John Smith", demo::FRONT_DESK).await;
+    let (_, body) = owner_send(&app, &owner, &thread, json!({ "body": "Hello" })).await;
+    let delivered = body["message"]["id"].as_str().unwrap().to_owned();
+    app.drain().await;
+    set_mock(&app, &owner, json!({ "failNext": 1, "errorCode": 30007 })).await;
+    let (_, body) = owner_send(&app, &owner, &thread, json!({ "body": "Filtered" })).await;
+    let filtered = body["message"]["id"].as_str().unwrap().to_owned();
+    app.drain().await;
+    // As a crash right after the provider took them leaves them: `submitted`, with no
+    // callback applied.
+    for id in [&delivered, &filtered] {
+        app.exec(
+            "update delivery set status = 'submitted', error_code = null, error_message = null where message_id = $1",
+            &[id],
+        )
+        .await;
+        app.exec(
+            "delete from delivery_status_event where provider_message_id in (select provider_message_id from delivery where message_id = $1)",
+            &[id],
+        )
+        .await;
+    }
+    let app = app.restart().await;
+    app.drain().await;
+    let owner = app.owner().await;
+    let m = message(&app, &owner, &thread, &delivered).await;
+    assert_eq!(m["deliveries"][0]["status"], "delivered", "{m}");
+    let m = message(&app, &owner, &thread, &filtered).await;
+    assert_eq!(
+        (
+            m["deliveries"][0]["status"].as_str(),
+            m["deliveries"][0]["errorCode"].as_i64()
+        ),
+        (Some("failed"), Some(30007)),
+        "{m}"
+    );
+    let mock = get_json(&owner, &app.url("/api/dev/mock/messages"), StatusCode::OK).await;
+    assert_eq!(
+        mock["messages"].as_array().unwrap().len(),
+        2,
+        "nothing was sent again"
+    );
+}
+
+#[tokio::test]
 async fn status_callbacks_act_once_and_never_move_backwards() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;

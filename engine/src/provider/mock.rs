@@ -155,24 +155,10 @@ impl Mock {
                 describe(code),
             ));
         }
-        let statuses: &[(&str, Option<i64>)] = if fail {
-            &[("failed", Some(code))]
-        } else {
-            &[("sent", None), ("delivered", None)]
-        };
-        let callbacks = statuses
-            .iter()
-            .map(|(status, error_code)| StatusUpdate {
-                provider_message_id: sid.clone(),
-                status: (*status).to_owned(),
-                error_code: *error_code,
-                error_message: error_code.map(describe),
-            })
-            .collect();
         Ok(Sent {
+            callbacks: callbacks(&sid, status, fail.then_some(code)),
             provider_message_id: sid,
             status: "queued".to_owned(),
-            callbacks,
         })
     }
 
@@ -185,6 +171,20 @@ impl Mock {
         tx.commit().await?;
         Ok(n == 1)
     }
+}
+
+/// The status callbacks of a text the mock carried to its end, `delivered` or `failed`:
+/// `sent`, then that.
+pub(crate) fn callbacks(sid: &str, status: &str, error_code: Option<i64>) -> Vec<StatusUpdate> {
+    [("sent", None), (status, error_code)]
+        .into_iter()
+        .map(|(status, error_code)| StatusUpdate {
+            provider_message_id: sid.to_owned(),
+            status: status.to_owned(),
+            error_code,
+            error_message: error_code.map(describe),
+        })
+        .collect()
 }
 
 /// Plain words for the error codes the mock is usually told to use.
