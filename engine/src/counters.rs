@@ -26,6 +26,8 @@ pub const SMS_OPT_OUT_EVENTS: &str = "sms_opt_out_events";
 pub const SMS_OPT_IN_EVENTS: &str = "sms_opt_in_events";
 pub const SMS_HELP_EVENTS: &str = "sms_help_events";
 pub const LEAD_FOLLOWUPS_SENT: &str = "lead_followups_sent";
+/// Sends a sitter tried outside their assignment window (refused), for diagnostics.
+pub const SITTER_SEND_BLOCKED_NO_WINDOW: &str = "sitter_send_blocked_no_window";
 /// `retention_sent:<campaign type>`, one counter per win-back campaign.
 pub const RETENTION_SENT_PREFIX: &str = "retention_sent:";
 
@@ -55,6 +57,14 @@ pub async fn sent(tx: &mut Tx, org_id: &str, audience: &str, day: NaiveDate) -> 
          on conflict (org_id, name, day) do update set value = org_daily_counter.value + excluded.value")
         .bind(org_id).bind(audience).bind(day.to_string()).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// One counter of an org, 0 if never bumped.
+pub async fn value(db: &Db, org_id: &str, name: &str) -> Result<i64> {
+    let value: Option<i64> = db!(db, c => sqlx::query_scalar(
+        "select value from org_counter where org_id = $1 and name = $2")
+        .bind(org_id).bind(name).fetch_optional(c).await)?;
+    Ok(value.unwrap_or(0))
 }
 
 /// Every counter of an org, those never bumped at 0: the seed's SMS metrics.

@@ -24,8 +24,8 @@ pub struct Diagnostics {
     /// Of those, routed there for an operational reason: no window, overlapping windows,
     /// pool mismatch, unmapped. The real signal.
     pub owner_inbox_routed_operational: i64,
-    /// Sends a sitter tried outside their assignment window (since this process started).
-    pub sitter_send_blocked_outside_window: u64,
+    /// Sends a sitter tried outside their assignment window.
+    pub sitter_send_blocked_outside_window: i64,
     /// Threads with assignment windows of which none is active now.
     pub sitter_no_active_window: i64,
     pub feature_flags: BTreeMap<String, bool>,
@@ -72,9 +72,12 @@ pub async fn collect(
         anti_poaching_blocked: crate::violations::blocked_count(db, org).await?,
         owner_inbox_routed: routed,
         owner_inbox_routed_operational: operational.unwrap_or(0),
-        sitter_send_blocked_outside_window: engine
-            .metrics
-            .get("sitter_send_blocked_no_window", org),
+        sitter_send_blocked_outside_window: crate::counters::value(
+            db,
+            org,
+            crate::counters::SITTER_SEND_BLOCKED_NO_WINDOW,
+        )
+        .await?,
         sitter_no_active_window,
         feature_flags,
         routing_decisions,

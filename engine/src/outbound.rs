@@ -129,9 +129,11 @@ pub async fn send(
         match sitter_window_open(engine, scope, thread_id, now).await? {
             Some(true) => {}
             Some(false) => {
-                engine
-                    .metrics
-                    .add("sitter_send_blocked_no_window", org_id, 1);
+                let name = crate::counters::SITTER_SEND_BLOCKED_NO_WINDOW;
+                let mut tx = engine.db.begin().await?;
+                crate::counters::bump(&mut tx, org_id, name, 1).await?;
+                tx.commit().await?;
+                engine.metrics.add(name, org_id, 1);
                 return Err(Error::Forbidden(OUTSIDE_WINDOW_TEXT.into()));
             }
             None => return Err(Error::NotFound("thread")),

@@ -227,6 +227,16 @@ async fn a_sitter_sends_only_during_their_window_and_never_sees_the_client_numbe
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The count of refused sends is kept in the database, not the process.
+    let app = app.restart().await;
+    let diagnostics = get_json(
+        &app.owner().await,
+        &app.url("/api/messages/diagnostics"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(diagnostics["sitterSendBlockedOutsideWindow"], 2);
 }
 
 #[tokio::test]
