@@ -103,6 +103,41 @@ pub async fn sitter_window_open(
     Ok(open.map(|o| o == 1))
 }
 
+/// A new attempt at a text whose last attempt failed or is uncertain (`attemptNo + 1`),
+/// audited. An owner may retry any text of the org; a sitter only their own, during
+/// their window on its conversation.
+pub async fn retry(engine: &Engine, author: Author<'_>, message_id: &str) -> Result<Delivery> {
+    let org_id = author.org_id();
+    if let Author::Sitter(scope) = author {
+        let thread: Option<String> = db!(&engine.db, c => sqlx::query_scalar(
+            "select thread_id from message where org_id = $1 and message_id = $2 and sender_user_id = $3")
+            .bind(org_id).bind(message_id).bind(&scope.sitter_id).fetch_optional(c).await)?;
+        let Some(thread) = thread else {
+            return Err(Error::NotFound("message"));
+        };
+        match sitter_window_open(engine, scope, &thread, engine.clock.now()).await? {
+            Some(true) => {}
+            Some(false) => return Err(Error::Forbidden(OUTSIDE_WINDOW_TEXT.into())),
+            None => return Err(Error::NotFound("message")),
+        }
+    }
+    let mut tx = engine.db.begin().await?;
+    let delivery = deliveries::retry_in(engine, &mut tx, org_id, message_id).await?;
+    let payload = serde_json::json!({ "attemptNo": delivery.attempt_no });
+    audit::record(
+        &mut tx,
+        org_id,
+        author.actor(),
+        "message.retry",
+        Some(("message", message_id)),
+        &payload,
+        engine.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(delivery)
+}
+
 /// Sends `body` on the thread. `force_reason` is the owner's reason for sending a text the
 /// policy warned about (ignored for sitters, who cannot override).
 pub async fn send(

@@ -452,6 +452,10 @@ pub struct SitterMessage {
     pub sender_name: Option<String>,
     /// For an outbound text: its latest delivery status.
     pub status: Option<String>,
+    /// For an outbound text: how many attempts it took so far.
+    pub attempts: i64,
+    /// Whether the sitter wrote it (and so may Retry it).
+    pub mine: bool,
     pub created_at: String,
 }
 
@@ -464,6 +468,8 @@ struct SitterRow {
     redacted_body: Option<String>,
     sender_name: Option<String>,
     status: Option<String>,
+    attempts: i64,
+    mine: bool,
     created_at: i64,
 }
 
@@ -523,11 +529,13 @@ pub async fn sitter_messages(
     let rows: Vec<SitterRow> = db!(db, c => sqlx::query_as(
         "select m.message_id, m.direction, m.kind, m.body, m.redacted_body, u.name as sender_name,
                 (select d.status from delivery d where d.message_id = m.message_id order by d.attempt_no desc limit 1) as status,
+                (select count(*) from delivery d where d.message_id = m.message_id) as attempts,
+                coalesce(m.sender_user_id = $3, false) as mine,
                 m.created_at
            from message m left join app_user u on u.user_id = m.sender_user_id
           where m.org_id = $1 and m.thread_id = $2
           order by m.created_at, coalesce(m.inbound_event_id, m.message_id)")
-        .bind(&scope.org_id).bind(thread_id).fetch_all(c).await)?;
+        .bind(&scope.org_id).bind(thread_id).bind(&scope.sitter_id).fetch_all(c).await)?;
     let messages = rows
         .into_iter()
         .map(|r| SitterMessage {
@@ -538,6 +546,8 @@ pub async fn sitter_messages(
             body: r.redacted_body.unwrap_or(r.body),
             sender_name: r.sender_name,
             status: r.status,
+            attempts: r.attempts,
+            mine: r.mine,
             created_at: to_rfc3339(r.created_at),
         })
         .collect();

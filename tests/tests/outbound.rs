@@ -240,6 +240,74 @@ async fn a_sitter_sends_only_during_their_window_and_never_sees_the_client_numbe
 }
 
 #[tokio::test]
+async fn a_sitter_retries_her_own_failed_text_and_only_that() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let sitter = app.sitter().await;
+    let active = thread_id(&app, &owner, "Emily Davis", demo::SARAH_NUMBER).await;
+    let conversation = app.url(&format!("/api/sitter/threads/{active}/messages"));
+    set_mock(&app, &owner, json!({ "failNext": 1, "errorCode": 21211 })).await;
+    let (status, body) = post(&sitter, &conversation, json!({ "body": "At the door" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["message"]["id"].as_str().unwrap().to_owned();
+    let (_, owners) = owner_send(&app, &owner, &active, json!({ "body": "From the desk" })).await;
+    let owners = owners["message"]["id"].as_str().unwrap().to_owned();
+    app.drain().await;
+
+    let seen = |id: String| {
+        let (sitter, url) = (sitter.clone(), conversation.clone());
+        async move {
+            let c = get_json(&sitter, &url, StatusCode::OK).await;
+            c["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == json!(id))
+                .cloned()
+                .unwrap()
+        }
+    };
+    let mine = seen(id.clone()).await;
+    assert_eq!(
+        (&mine["status"], &mine["attempts"], &mine["mine"]),
+        (&json!("failed"), &json!(1), &json!(true))
+    );
+    let page = sitter
+        .get(app.url(&format!("/sitter/threads/{active}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/sitter/threads/{active}/retry/{id}")),
+        "a Retry button on her failed text: {page}"
+    );
+
+    let retry = |id: &str| app.url(&format!("/api/sitter/messages/{id}/retry"));
+    let (status, body) = post(&sitter, &retry(&id), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["attemptNo"], 2);
+    app.drain().await;
+    let mine = seen(id.clone()).await;
+    assert_eq!(
+        (&mine["status"], &mine["attempts"]),
+        (&json!("delivered"), &json!(2))
+    );
+    // Not the owner's text, and not once the window is over.
+    let (status, _) = post(&sitter, &retry(&owners), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.exec(
+        "update assignment_window set start_at = 1, end_at = 2 where thread_id = $1",
+        &[&active],
+    )
+    .await;
+    let (status, body) = post(&sitter, &retry(&id), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
 async fn a_sitter_passing_a_phone_number_is_blocked_and_the_owner_reviews_it() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;

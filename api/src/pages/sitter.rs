@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/sitter/inbox", get(show))
         .route("/sitter/threads/{id}", get(thread))
         .route("/sitter/threads/{id}/send", post(send))
+        .route("/sitter/threads/{id}/retry/{message}", post(retry))
 }
 
 async fn show(
@@ -111,6 +112,33 @@ async fn send(
         Ok(_) => Ok(Redirect::to(&format!("/sitter/threads/{id}")).into_response()),
         Err(e) => {
             let (status, composer) = Composer::after(form.body, String::new(), e)?;
+            let page = render(&state, &caller, &scope, &id, composer).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RetryForm {
+    csrf: String,
+}
+
+/// Retry on the sitter's own failed text: the conversation again, saying why not if it
+/// could not be retried.
+async fn retry(
+    State(state): State<AppState>,
+    SitterPage(caller, scope): SitterPage,
+    Path((id, message)): Path<(String, String)>,
+    Form(form): Form<RetryForm>,
+) -> ApiResult<Response> {
+    check_csrf(&caller, &form.csrf)?;
+    // One of the sitter's conversations (404 otherwise), so its id is safe in a URL.
+    let engine = &state.engine;
+    threads::sitter_header(&engine.db, &scope, &id, engine.clock.now()).await?;
+    match outbound::retry(engine, Author::Sitter(&scope), &message).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sitter/threads/{id}")).into_response()),
+        Err(e) => {
+            let (status, composer) = Composer::after(String::new(), String::new(), e)?;
             let page = render(&state, &caller, &scope, &id, composer).await?;
             Ok((status, page).into_response())
         }

@@ -9,8 +9,7 @@ use axum::{
     routing::post,
 };
 use engine::{
-    audit,
-    deliveries::{self, Delivery},
+    deliveries::Delivery,
     outbound::{self, Author, Queued},
 };
 use serde::Deserialize;
@@ -72,21 +71,6 @@ pub async fn retry(
     Owner(scope): Owner,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, axum::Json<Delivery>)> {
-    let engine = &state.engine;
-    let now = engine.clock.now();
-    let mut tx = engine.db.begin().await?;
-    let delivery = deliveries::retry_in(engine, &mut tx, &scope.org_id, &id).await?;
-    let payload = serde_json::json!({ "attemptNo": delivery.attempt_no });
-    audit::record(
-        &mut tx,
-        &scope.org_id,
-        (&scope).into(),
-        "message.retry",
-        Some(("message", &id)),
-        &payload,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let delivery = outbound::retry(&state.engine, Author::Owner(&scope), &id).await?;
     Ok((StatusCode::CREATED, axum::Json(delivery)))
 }

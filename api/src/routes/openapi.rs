@@ -50,6 +50,7 @@ use crate::state::AppState;
         super::sitter::list,
         super::sitter::messages,
         super::sitter::send,
+        super::sitter::retry,
         super::policy::list,
         super::policy::resolve,
         super::ops::list,

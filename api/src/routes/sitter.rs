@@ -5,9 +5,10 @@ use axum::{
     Router,
     extract::{Path, State},
     http::StatusCode,
-    routing::get,
+    routing::{get, post},
 };
 use engine::{
+    deliveries::Delivery,
     outbound::{self, Author},
     threads::{self, SitterMessage, SitterThread, SitterThreadHeader},
 };
@@ -16,10 +17,13 @@ use serde::{Deserialize, Serialize};
 use crate::{auth::Sitter, error::ApiResult, extract::Json, state::AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/sitter/threads", get(list)).route(
-        "/api/sitter/threads/{id}/messages",
-        get(messages).post(send),
-    )
+    Router::new()
+        .route("/api/sitter/threads", get(list))
+        .route(
+            "/api/sitter/threads/{id}/messages",
+            get(messages).post(send),
+        )
+        .route("/api/sitter/messages/{id}/retry", post(retry))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -94,6 +98,8 @@ pub async fn send(
         redacted: false,
         sender_name: None,
         status: Some(queued.delivery.status.clone()),
+        attempts: 1,
+        mine: true,
         created_at: queued.message.created_at,
     };
     Ok((
@@ -103,4 +109,19 @@ pub async fn send(
             delivery_status: queued.delivery.status,
         }),
     ))
+}
+
+/// A new attempt at the sitter's own text that failed or is uncertain, during their
+/// window on its conversation (403 outside it; 404 for anyone else's text).
+#[utoipa::path(post, path = "/api/sitter/messages/{id}/retry", tag = "sitter",
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 201, body = Delivery), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    Sitter(scope): Sitter,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<Delivery>)> {
+    let delivery = outbound::retry(&state.engine, Author::Sitter(&scope), &id).await?;
+    Ok((StatusCode::CREATED, axum::Json(delivery)))
 }
