@@ -1065,3 +1065,86 @@ async fn a_step_that_cannot_be_planned_fails_when_reached_after_the_steps_before
             .contains(&json!("booked"))
     );
 }
+
+/// When each of a booking's runs says its visit starts (and ends), in run order.
+async fn reminded_visits(
+    app: &TestApp,
+    owner: &Client,
+    id: &str,
+    booking: &str,
+) -> Vec<(i64, i64)> {
+    let at = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    let mut visits: Vec<(i64, i64)> = runs(app, owner, id)
+        .await
+        .iter()
+        .filter(|r| r["payload"]["booking"]["id"] == booking)
+        .inspect(|r| assert_eq!(r["status"], "success", "{r:#}"))
+        .map(|r| {
+            (
+                at(&r["payload"]["booking"]["start"]),
+                at(&r["payload"]["booking"]["end"]),
+            )
+        })
+        .collect();
+    visits.sort_unstable();
+    visits
+}
+
+#[tokio::test]
+async fn a_weekly_booking_is_reminded_before_each_of_its_visits() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let id = live(
+        &app,
+        &owner,
+        program(
+            "Reminder",
+            json!({"event": "appointment.upcoming", "offset_minutes": 1440}),
+            json!([{"type": "add_tag", "tag": "reminded"}]),
+        ),
+    )
+    .await;
+    let john = client_id(&app, &owner, "John Smith").await;
+    // The series began six and a half days ago; its next visit is a day and a half away.
+    let first = app.engine.clock.now() - 6 * DAY + 12 * HOUR;
+    let (status, weekly) = post(
+        &app,
+        &owner,
+        "/api/bookings",
+        json!({"clientId": john, "serviceType": "dog_walk", "recurrence": "weekly",
+               "startAt": to_rfc3339(first), "endAt": to_rfc3339(first + HOUR)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{weekly}");
+    let weekly = weekly["id"].as_str().unwrap();
+    tick(&app).await;
+    app.drain().await;
+    assert!(reminded_visits(&app, &owner, &id, weekly).await.is_empty());
+
+    // Thirteen hours on, the second visit is within the day ahead: reminded once.
+    let week = 7 * DAY;
+    app.engine.clock.advance(13 * HOUR);
+    tick(&app).await;
+    tick(&app).await;
+    app.drain().await;
+    assert_eq!(
+        reminded_visits(&app, &owner, &id, weekly).await,
+        [(first + week, first + week + HOUR)]
+    );
+
+    // A week later, the third.
+    app.engine.clock.advance(week);
+    tick(&app).await;
+    app.drain().await;
+    assert_eq!(
+        reminded_visits(&app, &owner, &id, weekly).await,
+        [
+            (first + week, first + week + HOUR),
+            (first + 2 * week, first + 2 * week + HOUR)
+        ]
+    );
+}

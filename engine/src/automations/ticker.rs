@@ -2,8 +2,9 @@
 //! per client of the org) and `appointment.upcoming` (an offset before a booking starts).
 //!
 //! A tick looks at the stretch of time since the last one, `(last, now]`, finds every
-//! fire time and every booking start that falls in it, and stores one event per
-//! (automation, fire time, client) or (automation, booking, start) with its run. Event
+//! fire time and every visit start that falls in it (each visit of a weekly booking, not
+//! only its first), and stores one event per (automation, fire time, client) or
+//! (automation, booking, visit start) with its run. Event
 //! keys are unique, so two ticks over the same stretch (two processes, a retry after a
 //! crash) start nothing twice. The tick job runs every minute, keyed by the minute.
 
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{events::Refs, run::RunAutomation};
 use crate::{
-    Engine, Result, Tx,
+    Engine, Result, Tx, bookings,
     clock::{DAY, MINUTE, Millis, to_datetime},
     jobs::Job,
     tx,
@@ -142,6 +143,10 @@ async fn scheduled(
     Ok(runs)
 }
 
+/// Starts a run per visit starting in `(from, now]` plus the offset: one-off bookings by
+/// start time, and each visit of the weekly series begun by then (few, and found through
+/// their own partial index), expanded by [`bookings::visit_starts`]. The event key and
+/// the payload's `booking.start` are the visit's.
 async fn upcoming(
     tx: &mut Tx,
     a: &Live,
@@ -150,18 +155,33 @@ async fn upcoming(
     now: Millis,
 ) -> Result<usize> {
     let offset = offset_minutes * MINUTE;
-    let due: Vec<(String, String, i64)> = tx!(tx, c => sqlx::query_as(
-        "select booking_id, client_id, start_at from booking
-          where org_id = $1 and start_at > $2 and start_at <= $3 and status in ('scheduled', 'confirmed')
-          order by start_at, booking_id")
-        .bind(&a.org_id).bind(from + offset).bind(now + offset).fetch_all(c).await)?;
+    let (after, until) = (from + offset, now + offset);
+    let due: Vec<(String, String, i64, bool, String)> = tx!(tx, c => sqlx::query_as(
+        "select booking_id, client_id, start_at, recurring, status from booking
+          where org_id = $1 and not recurring and start_at > $2 and start_at <= $3
+            and status in ('scheduled', 'confirmed')
+         union all
+         select booking_id, client_id, start_at, recurring, status from booking
+          where org_id = $1 and recurring and start_at <= $3 and status in ('scheduled', 'confirmed')")
+        .bind(&a.org_id).bind(after).bind(until).fetch_all(c).await)?;
+    // `visit_starts` takes `[from, to)`; the tick's stretch is `(after, until]`.
+    let mut visits: Vec<(Millis, String, String)> = due
+        .into_iter()
+        .flat_map(|(booking_id, client_id, start_at, weekly, status)| {
+            bookings::visit_starts(start_at, weekly, &status, after + 1, until + 1, now)
+                .into_iter()
+                .map(move |visit| (visit, booking_id.clone(), client_id.clone()))
+        })
+        .collect();
+    visits.sort_unstable();
     let mut runs = 0;
-    for (booking_id, client_id, start_at) in due {
+    for (visit, booking_id, client_id) in visits {
         let refs = Refs {
             offset_minutes: Some(offset_minutes),
+            visit_start: Some(visit),
             ..Refs::booking(&client_id, &booking_id)
         };
-        let key = format!("upcoming:{}:{booking_id}:{start_at}", a.automation_id);
+        let key = format!("upcoming:{}:{booking_id}:{visit}", a.automation_id);
         runs += start(tx, a, Trigger::AppointmentUpcoming, &key, &refs, now).await?;
     }
     Ok(runs)
