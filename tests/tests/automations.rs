@@ -1148,3 +1148,173 @@ async fn a_weekly_booking_is_reminded_before_each_of_its_visits() {
         ]
     );
 }
+
+/// Runs Test Mode (on `event`, or the sample) and answers the test execution.
+async fn test_run(app: &TestApp, owner: &Client, id: &str, event: Option<&Value>) -> Value {
+    let body = event.map_or(json!({}), |e| json!({"eventId": e["id"]}));
+    let (status, test) = post(app, owner, &format!("/api/automations/{id}/test"), body).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    test
+}
+
+/// Asserts a test run failed at its only step with `error`, and that Activate is refused.
+async fn assert_test_fails(app: &TestApp, owner: &Client, id: &str, test: &Value, error: &str) {
+    assert_eq!(
+        (
+            test["passed"].as_bool(),
+            test["steps"][0]["status"].as_str(),
+            test["steps"][0]["error"].as_str(),
+            test["error"].as_str()
+        ),
+        (
+            Some(false),
+            Some("failed"),
+            Some(error),
+            Some(format!("step 1: {error}").as_str())
+        ),
+        "{test:#}"
+    );
+    let (status, refused) = post(
+        app,
+        owner,
+        &format!("/api/automations/{id}/activate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["message"].as_str()),
+        (StatusCode::CONFLICT, Some(UNTESTED))
+    );
+}
+
+#[tokio::test]
+async fn a_test_fails_where_a_live_run_would_find_no_mobile_or_no_number_to_send_from() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let text = |to: &str| json!([{"type": "send_sms", "to": to, "template": "A note about {{ client.first_name }}."}]);
+    let create = |body: Value| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            let (status, saved) = post(app, owner, "/api/automations", body).await;
+            assert_eq!(status, StatusCode::CREATED, "{saved}");
+            saved["id"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // The owner without a mobile on file.
+    let to_owner = create(program(
+        "Tell me",
+        json!({"event": "client.created"}),
+        text("owner"),
+    ))
+    .await;
+    let (status, _) = call(
+        &owner,
+        Method::PUT,
+        &app.url("/api/settings/automations"),
+        Some(json!({"quietHours": null, "myMobile": null})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let test = test_run(&app, &owner, &to_owner, None).await;
+    assert_test_fails(
+        &app,
+        &owner,
+        &to_owner,
+        &test,
+        "Olivia Owner has no mobile number on file; add one to text them",
+    )
+    .await;
+
+    // A real booking's sitter without one: Mike has none, Sarah has.
+    let to_sitter = create(program(
+        "Tell the sitter",
+        json!({"event": "booking.assigned"}),
+        text("sitter"),
+    ))
+    .await;
+    let john = client_id(&app, &owner, "John Smith").await;
+    book(
+        &app,
+        &owner,
+        &john,
+        Some(&sitter_id(&app, &owner, "Mike Chen").await),
+        app.engine.clock.now() + DAY,
+    )
+    .await;
+    let events = get(
+        &app,
+        &owner,
+        &format!("/api/automations/{to_sitter}/events"),
+    )
+    .await;
+    let test = test_run(&app, &owner, &to_sitter, Some(&events[0])).await;
+    assert_test_fails(
+        &app,
+        &owner,
+        &to_sitter,
+        &test,
+        "Mike Chen has no mobile number on file; add one to text them",
+    )
+    .await;
+    let david = client_id(&app, &owner, "David Martinez").await;
+    book(
+        &app,
+        &owner,
+        &david,
+        Some(&sitter_id(&app, &owner, "Sarah Johnson").await),
+        app.engine.clock.now() + 2 * DAY,
+    )
+    .await;
+    let events = get(
+        &app,
+        &owner,
+        &format!("/api/automations/{to_sitter}/events"),
+    )
+    .await;
+    let sarahs = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"] == "booking.assigned for David Martinez")
+        .unwrap();
+    assert_eq!(
+        test_run(&app, &owner, &to_sitter, Some(sarahs)).await["passed"],
+        true
+    );
+
+    // The lane without an active number: the front desk quarantined.
+    let to_client = create(program(
+        "Tell the client",
+        json!({"event": "client.created"}),
+        text("client"),
+    ))
+    .await;
+    let numbers = get(&app, &owner, "/api/numbers?pageSize=200").await;
+    let front_desk = numbers["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["e164"] == FRONT_DESK)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = post(
+        &app,
+        &owner,
+        &format!("/api/numbers/{front_desk}/quarantine"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let test = test_run(&app, &owner, &to_client, None).await;
+    assert_test_fails(
+        &app,
+        &owner,
+        &to_client,
+        &test,
+        "the organisation has no active front-desk number to send from",
+    )
+    .await;
+}

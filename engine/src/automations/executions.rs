@@ -11,13 +11,15 @@ use automations::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{events, payload};
+use super::{events, payload, run};
 use crate::{
     Db, Engine, Error, Result, Tx,
     accounts::OwnerScope,
     audit,
     clock::{Millis, serialize_millis, serialize_opt_millis, to_rfc3339},
-    db, ids, quiet_hours, tx,
+    db, ids,
+    jobs::is_retryable,
+    quiet_hours, tx,
 };
 
 /// One step of an execution as recorded.
@@ -375,9 +377,10 @@ pub async fn test(
             (payload, Some(event.id))
         }
     };
-    let (passed, reason, conditions, steps, error) = match evaluate(compiled, payload.clone())
-        .await?
-    {
+    let evaluation = evaluate(compiled, payload.clone()).await?;
+    // The checks of the texts read in the transaction that writes the test run.
+    let mut tx = engine.db.begin().await?;
+    let (passed, reason, conditions, steps, error) = match evaluation {
         Err(e) => (
             false,
             None,
@@ -386,11 +389,24 @@ pub async fn test(
             Some(e.to_string()),
         ),
         Ok(evaluation) => {
-            let steps = records(&evaluation, true);
+            let mut steps = records(&evaluation, true);
             let conditions = serde_json::to_value(&evaluation.condition_trace).unwrap_or_default();
+            if evaluation.conditions_passed {
+                let sample = event.is_none();
+                check_texts(
+                    &mut tx,
+                    scope,
+                    automation_id,
+                    number,
+                    &payload,
+                    sample,
+                    &mut steps,
+                )
+                .await?;
+            }
             if !evaluation.conditions_passed {
                 (false, Some("The conditions were false for this event, so the actions were not exercised. Test with an event that matches: the sample, or a recent real one.".to_owned()), conditions, steps, None)
-            } else if let Some(i) = evaluation.first_failed_step() {
+            } else if let Some(i) = steps.iter().position(|s| s.status == "failed") {
                 let error = steps[i].error.clone();
                 (
                     false,
@@ -406,7 +422,6 @@ pub async fn test(
         }
     };
     let execution_id = ids::new_id();
-    let mut tx = engine.db.begin().await?;
     insert(
         &mut tx,
         NewExecution {
@@ -449,6 +464,37 @@ pub async fn test(
     .await?;
     tx.commit().await?;
     get(&engine.db, scope, &execution_id).await
+}
+
+/// Fails each simulated text where a live run would fail it (nobody's mobile on file, no
+/// active number on the lane), with the live run's message, so such a version cannot be
+/// activated. `sample`: the payload is the trigger's sample rather than a real event's.
+async fn check_texts(
+    tx: &mut Tx,
+    scope: &OwnerScope,
+    automation_id: &str,
+    version: i64,
+    payload: &Value,
+    sample: bool,
+    steps: &mut [StepRecord],
+) -> Result<()> {
+    let lane = run::version_lane(tx, automation_id, version).await?;
+    for step in steps.iter_mut().filter(|s| s.status == "simulated") {
+        let Action::SendSms { to, .. } = step.input.action else {
+            continue;
+        };
+        let recipient_id = step.input.recipient_id.as_deref();
+        match run::check_text(tx, &scope.org_id, lane, to, recipient_id, payload, sample).await {
+            Ok(()) => {}
+            Err(e) if is_retryable(&e) => return Err(e),
+            Err(e) => {
+                step.status = "failed".to_owned();
+                step.output = Value::Null;
+                step.error = Some(e.to_string());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A test's note when a text it plans would be held by quiet hours right now.
