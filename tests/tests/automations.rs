@@ -1318,3 +1318,135 @@ async fn a_test_fails_where_a_live_run_would_find_no_mobile_or_no_number_to_send
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_rerun_on_a_version_with_a_step_inserted_before_the_failed_one_carries_out_the_new_step()
+{
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let tag = |t: &str| json!({"type": "add_tag", "tag": t});
+    let to_sitter = json!({"type": "send_sms", "to": "sitter", "template": "New visit for you, {{ sitter.first_name }}: {{ client.first_name }}."});
+    let v1 = program(
+        "Heads-up",
+        json!({"event": "booking.assigned"}),
+        json!([tag("assigned"), tag("briefed"), to_sitter]),
+    );
+    let id = live(&app, &owner, v1.clone()).await;
+    let john = client_id(&app, &owner, "John Smith").await;
+    let mike = sitter_id(&app, &owner, "Mike Chen").await;
+    book(
+        &app,
+        &owner,
+        &john,
+        Some(&mike),
+        app.engine.clock.now() + DAY,
+    )
+    .await;
+    app.drain().await;
+    let failed = only_run(&app, &owner, &id).await;
+    assert_eq!(
+        (
+            failed["status"].as_str(),
+            failed["steps"][2]["status"].as_str()
+        ),
+        (Some("failed"), Some("failed")),
+        "{failed:#}"
+    );
+
+    // Version 2 tells the owner between the two tags; Mike gets a mobile.
+    let mut v2 = v1;
+    v2["actions"] = json!([
+        tag("assigned"),
+        {"type": "notify_owner", "title": "Brief {{ sitter.name }}", "template": "Walk them through {{ client.name }}'s keys."},
+        tag("briefed"),
+        to_sitter
+    ]);
+    let (status, saved) = call(
+        &owner,
+        Method::PUT,
+        &app.url(&format!("/api/automations/{id}")),
+        Some(v2),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/test"),
+        json!({}),
+    )
+    .await;
+    let (status, _) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/activate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    app.exec(
+        "update app_user set phone_e164 = '+15550009002' where name = 'Mike Chen'",
+        &[],
+    )
+    .await;
+
+    let (status, rerun) = post(
+        &app,
+        &owner,
+        &format!(
+            "/api/automations/executions/{}/rerun",
+            failed["id"].as_str().unwrap()
+        ),
+        json!({"on": "current"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{rerun}");
+    app.drain().await;
+    let rerun = get(
+        &app,
+        &owner,
+        &format!(
+            "/api/automations/executions/{}",
+            rerun["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    // The first tag, the same in both versions, was done; from the new step on, all run.
+    let statuses: Vec<&str> = rerun["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (
+            rerun["status"].as_str(),
+            rerun["version"].as_i64(),
+            statuses
+        ),
+        (
+            Some("success"),
+            Some(2),
+            vec!["skipped", "success", "success", "success"]
+        ),
+        "{rerun:#}"
+    );
+    let alerts = get(&app, &owner, "/api/alerts?status=open").await["alerts"].clone();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"] == "Brief Mike Chen"),
+        "{alerts:#}"
+    );
+    assert_eq!(
+        sent(&app, &owner, "New visit for you, Mike: John.")
+            .await
+            .len(),
+        1
+    );
+    let client = get(&app, &owner, &format!("/api/clients/{john}")).await;
+    // Re-done tags are not doubled (John was `weekly` before any of it).
+    assert_eq!(client["tags"], json!(["weekly", "assigned", "briefed"]));
+}

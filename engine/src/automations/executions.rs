@@ -529,7 +529,10 @@ pub enum RerunOn {
 }
 
 /// Runs a failed execution again from its failed step, as a new execution on the same
-/// event payload. Steps before it are not repeated. Audited.
+/// event payload. Steps before it are not repeated. On another version, it starts at the
+/// first step that differs from the version that ran, should that come first: a step
+/// inserted or changed before the failed one was never carried out as it now stands.
+/// Audited.
 pub async fn rerun(
     engine: &Engine,
     scope: &OwnerScope,
@@ -551,11 +554,16 @@ pub async fn rerun(
         RerunOn::Current => automation.live_version.unwrap_or(automation.latest_version),
     };
     let compiled = super::compiled(engine, &scope.org_id, &old.automation_id, version).await?;
+    let ran = super::compiled(engine, &scope.org_id, &old.automation_id, old.version).await?;
     let old_steps = old.steps();
-    let from = old_steps
+    let failed = old_steps
         .iter()
         .position(|s| s.status != "success" && s.status != "skipped")
         .unwrap_or(old_steps.len());
+    let from = failed.min(first_difference(
+        &ran.version().actions,
+        &compiled.version().actions,
+    ));
     let payload: Value = serde_json::from_str(&old.payload).unwrap_or(Value::Null);
     let trigger: Trigger = compiled.version().trigger.trigger();
     if triggers::check_payload(trigger, &payload).is_err() {
@@ -631,4 +639,38 @@ pub async fn rerun(
     .await?;
     tx.commit().await?;
     get(&engine.db, scope, &new_id).await
+}
+
+/// The index of the first step whose definition differs between the version that ran and
+/// another (inserted, removed or changed), or where the shorter one ends.
+fn first_difference(ran: &[Action], current: &[Action]) -> usize {
+    ran.iter()
+        .zip(current)
+        .position(|(a, b)| a != b)
+        .unwrap_or(ran.len().min(current.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(t: &str) -> Action {
+        Action::AddTag { tag: t.to_owned() }
+    }
+
+    #[test]
+    fn a_rerun_starts_where_the_versions_first_differ() {
+        let ran = [tag("a"), tag("b"), tag("c")];
+        for (current, expected) in [
+            (vec![tag("a"), tag("b"), tag("c")], 3),
+            (vec![tag("a"), tag("new"), tag("b"), tag("c")], 1),
+            (vec![tag("new"), tag("a"), tag("b"), tag("c")], 0),
+            (vec![tag("a"), tag("c")], 1),
+            (vec![tag("a"), tag("b"), tag("changed")], 2),
+            (vec![tag("a"), tag("b")], 2),
+            (vec![tag("a"), tag("b"), tag("c"), tag("d")], 3),
+        ] {
+            assert_eq!(first_difference(&ran, &current), expected, "{current:?}");
+        }
+    }
 }
