@@ -1450,3 +1450,53 @@ async fn a_rerun_on_a_version_with_a_step_inserted_before_the_failed_one_carries
     // Re-done tags are not doubled (John was `weekly` before any of it).
     assert_eq!(client["tags"], json!(["weekly", "assigned", "briefed"]));
 }
+
+#[tokio::test]
+async fn an_archived_automation_cannot_be_activated() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let id = live(
+        &app,
+        &owner,
+        program(
+            "Old",
+            json!({"event": "client.created"}),
+            json!([{"type": "add_tag", "tag": "old"}]),
+        ),
+    )
+    .await;
+    let (status, _) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/archive"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, refused) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/activate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("archived"),
+        "{refused}"
+    );
+    assert_eq!(
+        get(&app, &owner, &format!("/api/automations/{id}")).await["status"],
+        "archived"
+    );
+    // And it starts nothing.
+    post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Nora Newer", "phone": "+15557770006"}),
+    )
+    .await;
+    app.drain().await;
+    assert!(runs(&app, &owner, &id).await.is_empty());
+}
