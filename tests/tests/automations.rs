@@ -1500,3 +1500,41 @@ async fn an_archived_automation_cannot_be_activated() {
     app.drain().await;
     assert!(runs(&app, &owner, &id).await.is_empty());
 }
+
+#[tokio::test]
+async fn each_automation_the_demo_turns_on_has_live_runs_in_its_logs() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let org: String = engine::db!(&app.engine.db, c => sqlx::query_scalar("select org_id from org").fetch_one(c).await).unwrap();
+    engine::demo::activate_automations(&app.engine, &org)
+        .await
+        .unwrap();
+    app.drain().await;
+    let list = get(&app, &owner, "/api/automations").await;
+    // The confirmation and the reminder have texted; the thank-you waits its hour.
+    for (key, status) in [
+        ("booking-confirmation", "success"),
+        ("appointment-reminder", "success"),
+        ("post-visit-thank-you", "waiting"),
+    ] {
+        assert!(engine::demo::DEMO_ACTIVE.contains(&key), "{key}");
+        let automation = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["stockKey"] == key)
+            .unwrap();
+        let runs = runs(&app, &owner, automation["id"].as_str().unwrap()).await;
+        assert!(!runs.is_empty(), "{key} has no live runs");
+        assert!(
+            runs.iter().all(|r| r["status"] == status),
+            "{key}: {runs:#?}"
+        );
+    }
+    assert_eq!(engine::demo::DEMO_ACTIVE.len(), 3);
+    assert!(
+        !sent(&app, &owner, "a reminder from Snout Pet Care")
+            .await
+            .is_empty()
+    );
+}
