@@ -1538,3 +1538,83 @@ async fn each_automation_the_demo_turns_on_has_live_runs_in_its_logs() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_step_that_fails_for_a_moment_is_retried_and_the_run_succeeds() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let id = live(
+        &app,
+        &owner,
+        program(
+            "VIP",
+            json!({"event": "client.created"}),
+            json!([{"type": "add_tag", "tag": "vip"}]),
+        ),
+    )
+    .await;
+    // Tagging a client fails, as a database that hiccups would (a database error is one
+    // the job tries again, with backoff), until the run has recorded the step as
+    // `retrying`: the first attempt fails, the second goes through.
+    if app.engine.db.kind() == "postgres" {
+        app.exec(
+            "create function tag_hiccup() returns trigger language plpgsql as $$
+             begin if new.tags like '%vip%' and not exists
+               (select 1 from automation_execution where steps like '%\"status\":\"retrying\"%')
+             then raise exception 'the database hiccuped'; end if; return new; end $$",
+            &[],
+        )
+        .await;
+        app.exec(
+            "create trigger tag_hiccup before update on client for each row execute function tag_hiccup()",
+            &[],
+        )
+        .await;
+    } else {
+        app.exec(
+            "create trigger tag_hiccup before update on client
+             when new.tags like '%vip%' and not exists
+               (select 1 from automation_execution where steps like '%\"status\":\"retrying\"%')
+             begin select raise(abort, 'the database hiccuped'); end",
+            &[],
+        )
+        .await;
+    }
+    let (status, created) = post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Vera Vip", "phone": "+15557770007"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    app.drain().await;
+
+    let run = only_run(&app, &owner, &id).await;
+    assert_eq!(
+        (
+            run["status"].as_str(),
+            run["steps"][0]["status"].as_str(),
+            run["steps"][0]["attempts"].as_i64(),
+            run["steps"][0]["error"].as_str()
+        ),
+        (Some("success"), Some("success"), Some(2), None),
+        "{run:#}"
+    );
+    let client = get(
+        &app,
+        &owner,
+        &format!("/api/clients/{}", created["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(client["tags"], json!(["vip"]));
+    let alerts = get(&app, &owner, "/api/alerts?status=open").await["alerts"].clone();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["title"] != "Automation Failed - VIP"),
+        "{alerts:#}"
+    );
+}
