@@ -303,8 +303,11 @@ pub async fn seed(engine: &Engine) -> Result<Seeded> {
 }
 
 /// Turns on some of the demo org's stock automations the way an owner would (a passing
-/// test run, then Activate), and gives them history: the first upcoming bookings are
-/// announced as made, so the workers carry out real runs and text those clients.
+/// test run, then Activate), and gives each of them history as the org's data would
+/// have: the first upcoming bookings are announced as made (the confirmation), the
+/// reminder gets the runs a day of ticks would have started (the visits of the day
+/// ahead), and the latest visit is announced as completed (the thank-you, which then
+/// waits its hour). The workers carry the runs out and text those clients.
 /// `serve --demo` and `seed --demo` do this after [`seed`]; tests that want it call it.
 pub async fn activate_automations(engine: &Engine, org: &str) -> Result<()> {
     let owner: String = db!(&engine.db, c => sqlx::query_scalar(
@@ -314,23 +317,39 @@ pub async fn activate_automations(engine: &Engine, org: &str) -> Result<()> {
         "select client_id, booking_id from booking where org_id = $1 and status = 'scheduled' and start_at > $2
           order by start_at limit 3")
         .bind(org).bind(engine.clock.now()).fetch_all(c).await)?;
+    let completed: Vec<(String, String)> = db!(&engine.db, c => sqlx::query_as(
+        "select client_id, booking_id from booking
+          where org_id = $1 and status = 'completed' and sitter_id is not null
+          order by end_at desc limit 1")
+        .bind(org).fetch_all(c).await)?;
     let scope = OwnerScope {
         org_id: org.to_owned(),
         user_id: Some(owner),
     };
+    let mut active = Vec::new();
     for key in DEMO_ACTIVE {
         let id: String = db!(&engine.db, c => sqlx::query_scalar(
             "select automation_id from automation where org_id = $1 and stock_key = $2")
             .bind(org).bind(key).fetch_one(c).await)?;
         automations::executions::test(engine, &scope, &id, None, None).await?;
         automations::activate(engine, &scope, &id, None).await?;
+        active.push(id);
     }
     let now = engine.clock.now();
+    for id in &active {
+        automations::ticker::catch_up(engine, org, id, now - DAY).await?;
+    }
     let mut tx = engine.db.begin().await?;
-    for (client_id, booking_id) in &upcoming {
-        let refs = Refs::booking(client_id, booking_id);
-        let key = format!("booking.created:{booking_id}");
-        events::emit(&mut tx, org, Trigger::BookingCreated, &key, &refs, now).await?;
+    for (trigger, bookings) in [
+        (Trigger::BookingCreated, &upcoming),
+        (Trigger::BookingCompleted, &completed),
+    ] {
+        for (client_id, booking_id) in bookings {
+            let refs = Refs::booking(client_id, booking_id);
+            // The keys `bookings` gives these events, so they are the ones it would emit.
+            let key = format!("{trigger}:{booking_id}");
+            events::emit(&mut tx, org, trigger, &key, &refs, now).await?;
+        }
     }
     tx.commit().await
 }

@@ -138,7 +138,15 @@ async fn a_failed_live_run_is_rerun_from_the_execution_logs_once() {
     let clients = get_json(&api_owner, &app.url("/api/clients?q=john"), StatusCode::OK).await;
     let john = clients["clients"][0]["id"].as_str().unwrap().to_owned();
     let sitters = get_json(&api_owner, &app.url("/api/sitters"), StatusCode::OK).await;
-    let sitter = sitters["sitters"][0]["id"].as_str().unwrap().to_owned();
+    // Sarah, who has a mobile on file: a test on a sitter without one fails, as a live run would.
+    let sitter = sitters["sitters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Sarah Johnson")
+        .and_then(|s| s["id"].as_str())
+        .unwrap()
+        .to_owned();
     let now = app.engine.clock.now();
     let book = |sitter: Option<&str>, day: i64| {
         json!({"clientId": john, "sitterId": sitter, "serviceType": "dog_walk",

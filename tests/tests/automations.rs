@@ -1065,3 +1065,556 @@ async fn a_step_that_cannot_be_planned_fails_when_reached_after_the_steps_before
             .contains(&json!("booked"))
     );
 }
+
+/// When each of a booking's runs says its visit starts (and ends), in run order.
+async fn reminded_visits(
+    app: &TestApp,
+    owner: &Client,
+    id: &str,
+    booking: &str,
+) -> Vec<(i64, i64)> {
+    let at = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    let mut visits: Vec<(i64, i64)> = runs(app, owner, id)
+        .await
+        .iter()
+        .filter(|r| r["payload"]["booking"]["id"] == booking)
+        .inspect(|r| assert_eq!(r["status"], "success", "{r:#}"))
+        .map(|r| {
+            (
+                at(&r["payload"]["booking"]["start"]),
+                at(&r["payload"]["booking"]["end"]),
+            )
+        })
+        .collect();
+    visits.sort_unstable();
+    visits
+}
+
+#[tokio::test]
+async fn a_weekly_booking_is_reminded_before_each_of_its_visits() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let id = live(
+        &app,
+        &owner,
+        program(
+            "Reminder",
+            json!({"event": "appointment.upcoming", "offset_minutes": 1440}),
+            json!([{"type": "add_tag", "tag": "reminded"}]),
+        ),
+    )
+    .await;
+    let john = client_id(&app, &owner, "John Smith").await;
+    // The series began six and a half days ago; its next visit is a day and a half away.
+    let first = app.engine.clock.now() - 6 * DAY + 12 * HOUR;
+    let (status, weekly) = post(
+        &app,
+        &owner,
+        "/api/bookings",
+        json!({"clientId": john, "serviceType": "dog_walk", "recurrence": "weekly",
+               "startAt": to_rfc3339(first), "endAt": to_rfc3339(first + HOUR)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{weekly}");
+    let weekly = weekly["id"].as_str().unwrap();
+    tick(&app).await;
+    app.drain().await;
+    assert!(reminded_visits(&app, &owner, &id, weekly).await.is_empty());
+
+    // Thirteen hours on, the second visit is within the day ahead: reminded once.
+    let week = 7 * DAY;
+    app.engine.clock.advance(13 * HOUR);
+    tick(&app).await;
+    tick(&app).await;
+    app.drain().await;
+    assert_eq!(
+        reminded_visits(&app, &owner, &id, weekly).await,
+        [(first + week, first + week + HOUR)]
+    );
+
+    // A week later, the third.
+    app.engine.clock.advance(week);
+    tick(&app).await;
+    app.drain().await;
+    assert_eq!(
+        reminded_visits(&app, &owner, &id, weekly).await,
+        [
+            (first + week, first + week + HOUR),
+            (first + 2 * week, first + 2 * week + HOUR)
+        ]
+    );
+}
+
+/// Runs Test Mode (on `event`, or the sample) and answers the test execution.
+async fn test_run(app: &TestApp, owner: &Client, id: &str, event: Option<&Value>) -> Value {
+    let body = event.map_or(json!({}), |e| json!({"eventId": e["id"]}));
+    let (status, test) = post(app, owner, &format!("/api/automations/{id}/test"), body).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    test
+}
+
+/// Asserts a test run failed at its only step with `error`, and that Activate is refused.
+async fn assert_test_fails(app: &TestApp, owner: &Client, id: &str, test: &Value, error: &str) {
+    assert_eq!(
+        (
+            test["passed"].as_bool(),
+            test["steps"][0]["status"].as_str(),
+            test["steps"][0]["error"].as_str(),
+            test["error"].as_str()
+        ),
+        (
+            Some(false),
+            Some("failed"),
+            Some(error),
+            Some(format!("step 1: {error}").as_str())
+        ),
+        "{test:#}"
+    );
+    let (status, refused) = post(
+        app,
+        owner,
+        &format!("/api/automations/{id}/activate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["message"].as_str()),
+        (StatusCode::CONFLICT, Some(UNTESTED))
+    );
+}
+
+#[tokio::test]
+async fn a_test_fails_where_a_live_run_would_find_no_mobile_or_no_number_to_send_from() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let text = |to: &str| json!([{"type": "send_sms", "to": to, "template": "A note about {{ client.first_name }}."}]);
+    let create = |body: Value| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            let (status, saved) = post(app, owner, "/api/automations", body).await;
+            assert_eq!(status, StatusCode::CREATED, "{saved}");
+            saved["id"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // The owner without a mobile on file.
+    let to_owner = create(program(
+        "Tell me",
+        json!({"event": "client.created"}),
+        text("owner"),
+    ))
+    .await;
+    let (status, _) = call(
+        &owner,
+        Method::PUT,
+        &app.url("/api/settings/automations"),
+        Some(json!({"quietHours": null, "myMobile": null})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let test = test_run(&app, &owner, &to_owner, None).await;
+    assert_test_fails(
+        &app,
+        &owner,
+        &to_owner,
+        &test,
+        "Olivia Owner has no mobile number on file; add one to text them",
+    )
+    .await;
+
+    // A real booking's sitter without one: Mike has none, Sarah has.
+    let to_sitter = create(program(
+        "Tell the sitter",
+        json!({"event": "booking.assigned"}),
+        text("sitter"),
+    ))
+    .await;
+    let john = client_id(&app, &owner, "John Smith").await;
+    book(
+        &app,
+        &owner,
+        &john,
+        Some(&sitter_id(&app, &owner, "Mike Chen").await),
+        app.engine.clock.now() + DAY,
+    )
+    .await;
+    let events = get(
+        &app,
+        &owner,
+        &format!("/api/automations/{to_sitter}/events"),
+    )
+    .await;
+    let test = test_run(&app, &owner, &to_sitter, Some(&events[0])).await;
+    assert_test_fails(
+        &app,
+        &owner,
+        &to_sitter,
+        &test,
+        "Mike Chen has no mobile number on file; add one to text them",
+    )
+    .await;
+    let david = client_id(&app, &owner, "David Martinez").await;
+    book(
+        &app,
+        &owner,
+        &david,
+        Some(&sitter_id(&app, &owner, "Sarah Johnson").await),
+        app.engine.clock.now() + 2 * DAY,
+    )
+    .await;
+    let events = get(
+        &app,
+        &owner,
+        &format!("/api/automations/{to_sitter}/events"),
+    )
+    .await;
+    let sarahs = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"] == "booking.assigned for David Martinez")
+        .unwrap();
+    assert_eq!(
+        test_run(&app, &owner, &to_sitter, Some(sarahs)).await["passed"],
+        true
+    );
+
+    // The lane without an active number: the front desk quarantined.
+    let to_client = create(program(
+        "Tell the client",
+        json!({"event": "client.created"}),
+        text("client"),
+    ))
+    .await;
+    let numbers = get(&app, &owner, "/api/numbers?pageSize=200").await;
+    let front_desk = numbers["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["e164"] == FRONT_DESK)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = post(
+        &app,
+        &owner,
+        &format!("/api/numbers/{front_desk}/quarantine"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let test = test_run(&app, &owner, &to_client, None).await;
+    assert_test_fails(
+        &app,
+        &owner,
+        &to_client,
+        &test,
+        "the organisation has no active front-desk number to send from",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_rerun_on_a_version_with_a_step_inserted_before_the_failed_one_carries_out_the_new_step()
+{
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let tag = |t: &str| json!({"type": "add_tag", "tag": t});
+    let to_sitter = json!({"type": "send_sms", "to": "sitter", "template": "New visit for you, {{ sitter.first_name }}: {{ client.first_name }}."});
+    let v1 = program(
+        "Heads-up",
+        json!({"event": "booking.assigned"}),
+        json!([tag("assigned"), tag("briefed"), to_sitter]),
+    );
+    let id = live(&app, &owner, v1.clone()).await;
+    let john = client_id(&app, &owner, "John Smith").await;
+    let mike = sitter_id(&app, &owner, "Mike Chen").await;
+    book(
+        &app,
+        &owner,
+        &john,
+        Some(&mike),
+        app.engine.clock.now() + DAY,
+    )
+    .await;
+    app.drain().await;
+    let failed = only_run(&app, &owner, &id).await;
+    assert_eq!(
+        (
+            failed["status"].as_str(),
+            failed["steps"][2]["status"].as_str()
+        ),
+        (Some("failed"), Some("failed")),
+        "{failed:#}"
+    );
+
+    // Version 2 tells the owner between the two tags; Mike gets a mobile.
+    let mut v2 = v1;
+    v2["actions"] = json!([
+        tag("assigned"),
+        {"type": "notify_owner", "title": "Brief {{ sitter.name }}", "template": "Walk them through {{ client.name }}'s keys."},
+        tag("briefed"),
+        to_sitter
+    ]);
+    let (status, saved) = call(
+        &owner,
+        Method::PUT,
+        &app.url(&format!("/api/automations/{id}")),
+        Some(v2),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/test"),
+        json!({}),
+    )
+    .await;
+    let (status, _) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/activate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    app.exec(
+        "update app_user set phone_e164 = '+15550009002' where name = 'Mike Chen'",
+        &[],
+    )
+    .await;
+
+    let (status, rerun) = post(
+        &app,
+        &owner,
+        &format!(
+            "/api/automations/executions/{}/rerun",
+            failed["id"].as_str().unwrap()
+        ),
+        json!({"on": "current"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{rerun}");
+    app.drain().await;
+    let rerun = get(
+        &app,
+        &owner,
+        &format!(
+            "/api/automations/executions/{}",
+            rerun["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    // The first tag, the same in both versions, was done; from the new step on, all run.
+    let statuses: Vec<&str> = rerun["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (
+            rerun["status"].as_str(),
+            rerun["version"].as_i64(),
+            statuses
+        ),
+        (
+            Some("success"),
+            Some(2),
+            vec!["skipped", "success", "success", "success"]
+        ),
+        "{rerun:#}"
+    );
+    let alerts = get(&app, &owner, "/api/alerts?status=open").await["alerts"].clone();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"] == "Brief Mike Chen"),
+        "{alerts:#}"
+    );
+    assert_eq!(
+        sent(&app, &owner, "New visit for you, Mike: John.")
+            .await
+            .len(),
+        1
+    );
+    let client = get(&app, &owner, &format!("/api/clients/{john}")).await;
+    // Re-done tags are not doubled (John was `weekly` before any of it).
+    assert_eq!(client["tags"], json!(["weekly", "assigned", "briefed"]));
+}
+
+#[tokio::test]
+async fn an_archived_automation_cannot_be_activated() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let id = live(
+        &app,
+        &owner,
+        program(
+            "Old",
+            json!({"event": "client.created"}),
+            json!([{"type": "add_tag", "tag": "old"}]),
+        ),
+    )
+    .await;
+    let (status, _) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/archive"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, refused) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/activate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("archived"),
+        "{refused}"
+    );
+    assert_eq!(
+        get(&app, &owner, &format!("/api/automations/{id}")).await["status"],
+        "archived"
+    );
+    // And it starts nothing.
+    post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Nora Newer", "phone": "+15557770006"}),
+    )
+    .await;
+    app.drain().await;
+    assert!(runs(&app, &owner, &id).await.is_empty());
+}
+
+#[tokio::test]
+async fn each_automation_the_demo_turns_on_has_live_runs_in_its_logs() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let org: String = engine::db!(&app.engine.db, c => sqlx::query_scalar("select org_id from org").fetch_one(c).await).unwrap();
+    engine::demo::activate_automations(&app.engine, &org)
+        .await
+        .unwrap();
+    app.drain().await;
+    let list = get(&app, &owner, "/api/automations").await;
+    // The confirmation and the reminder have texted; the thank-you waits its hour.
+    for (key, status) in [
+        ("booking-confirmation", "success"),
+        ("appointment-reminder", "success"),
+        ("post-visit-thank-you", "waiting"),
+    ] {
+        assert!(engine::demo::DEMO_ACTIVE.contains(&key), "{key}");
+        let automation = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["stockKey"] == key)
+            .unwrap();
+        let runs = runs(&app, &owner, automation["id"].as_str().unwrap()).await;
+        assert!(!runs.is_empty(), "{key} has no live runs");
+        assert!(
+            runs.iter().all(|r| r["status"] == status),
+            "{key}: {runs:#?}"
+        );
+    }
+    assert_eq!(engine::demo::DEMO_ACTIVE.len(), 3);
+    assert!(
+        !sent(&app, &owner, "a reminder from Snout Pet Care")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_step_that_fails_for_a_moment_is_retried_and_the_run_succeeds() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let id = live(
+        &app,
+        &owner,
+        program(
+            "VIP",
+            json!({"event": "client.created"}),
+            json!([{"type": "add_tag", "tag": "vip"}]),
+        ),
+    )
+    .await;
+    // Tagging a client fails, as a database that hiccups would (a database error is one
+    // the job tries again, with backoff), until the run has recorded the step as
+    // `retrying`: the first attempt fails, the second goes through.
+    if app.engine.db.kind() == "postgres" {
+        app.exec(
+            "create function tag_hiccup() returns trigger language plpgsql as $$
+             begin if new.tags like '%vip%' and not exists
+               (select 1 from automation_execution where steps like '%\"status\":\"retrying\"%')
+             then raise exception 'the database hiccuped'; end if; return new; end $$",
+            &[],
+        )
+        .await;
+        app.exec(
+            "create trigger tag_hiccup before update on client for each row execute function tag_hiccup()",
+            &[],
+        )
+        .await;
+    } else {
+        app.exec(
+            "create trigger tag_hiccup before update on client
+             when new.tags like '%vip%' and not exists
+               (select 1 from automation_execution where steps like '%\"status\":\"retrying\"%')
+             begin select raise(abort, 'the database hiccuped'); end",
+            &[],
+        )
+        .await;
+    }
+    let (status, created) = post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Vera Vip", "phone": "+15557770007"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    app.drain().await;
+
+    let run = only_run(&app, &owner, &id).await;
+    assert_eq!(
+        (
+            run["status"].as_str(),
+            run["steps"][0]["status"].as_str(),
+            run["steps"][0]["attempts"].as_i64(),
+            run["steps"][0]["error"].as_str()
+        ),
+        (Some("success"), Some("success"), Some(2), None),
+        "{run:#}"
+    );
+    let client = get(
+        &app,
+        &owner,
+        &format!("/api/clients/{}", created["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(client["tags"], json!(["vip"]));
+    let alerts = get(&app, &owner, "/api/alerts?status=open").await["alerts"].clone();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["title"] != "Automation Failed - VIP"),
+        "{alerts:#}"
+    );
+}

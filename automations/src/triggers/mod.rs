@@ -43,7 +43,7 @@ pub enum Trigger {
     LeadCreated,
     #[serde(rename = "opt_out")]
     OptOut,
-    /// Fires a configured time before a booking starts.
+    /// Fires a configured time before each visit starts (every visit of a weekly booking).
     #[serde(rename = "appointment.upcoming")]
     AppointmentUpcoming,
     /// Fires on a cron schedule in the org's time zone, once per client of the org, so
@@ -92,7 +92,7 @@ impl Trigger {
             Self::MessageReceived => "A client texted the business.",
             Self::LeadCreated => "A prospective client got in touch.",
             Self::OptOut => "A client texted STOP (or START to opt back in).",
-            Self::AppointmentUpcoming => "A booking starts within the configured time.",
+            Self::AppointmentUpcoming => "Each visit (weekly ones too) starts within the set time.",
             Self::Schedule => "A cron schedule fired; runs once per client of the org.",
         }
     }

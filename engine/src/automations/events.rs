@@ -32,6 +32,10 @@ pub struct Refs {
     /// `appointment.upcoming`: how long before the start it fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset_minutes: Option<i64>,
+    /// `appointment.upcoming`: the visit it is about, which for a weekly booking is not
+    /// the series' first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit_start: Option<Millis>,
     /// `schedule`: the crontab and the fire time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron: Option<String>,

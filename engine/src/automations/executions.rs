@@ -11,13 +11,15 @@ use automations::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{events, payload};
+use super::{events, payload, run};
 use crate::{
     Db, Engine, Error, Result, Tx,
     accounts::OwnerScope,
     audit,
     clock::{Millis, serialize_millis, serialize_opt_millis, to_rfc3339},
-    db, ids, quiet_hours, tx,
+    db, ids,
+    jobs::is_retryable,
+    quiet_hours, tx,
 };
 
 /// One step of an execution as recorded.
@@ -375,9 +377,10 @@ pub async fn test(
             (payload, Some(event.id))
         }
     };
-    let (passed, reason, conditions, steps, error) = match evaluate(compiled, payload.clone())
-        .await?
-    {
+    let evaluation = evaluate(compiled, payload.clone()).await?;
+    // The checks of the texts read in the transaction that writes the test run.
+    let mut tx = engine.db.begin().await?;
+    let (passed, reason, conditions, steps, error) = match evaluation {
         Err(e) => (
             false,
             None,
@@ -386,11 +389,24 @@ pub async fn test(
             Some(e.to_string()),
         ),
         Ok(evaluation) => {
-            let steps = records(&evaluation, true);
+            let mut steps = records(&evaluation, true);
             let conditions = serde_json::to_value(&evaluation.condition_trace).unwrap_or_default();
+            if evaluation.conditions_passed {
+                let sample = event.is_none();
+                check_texts(
+                    &mut tx,
+                    scope,
+                    automation_id,
+                    number,
+                    &payload,
+                    sample,
+                    &mut steps,
+                )
+                .await?;
+            }
             if !evaluation.conditions_passed {
                 (false, Some("The conditions were false for this event, so the actions were not exercised. Test with an event that matches: the sample, or a recent real one.".to_owned()), conditions, steps, None)
-            } else if let Some(i) = evaluation.first_failed_step() {
+            } else if let Some(i) = steps.iter().position(|s| s.status == "failed") {
                 let error = steps[i].error.clone();
                 (
                     false,
@@ -406,7 +422,6 @@ pub async fn test(
         }
     };
     let execution_id = ids::new_id();
-    let mut tx = engine.db.begin().await?;
     insert(
         &mut tx,
         NewExecution {
@@ -451,6 +466,37 @@ pub async fn test(
     get(&engine.db, scope, &execution_id).await
 }
 
+/// Fails each simulated text where a live run would fail it (nobody's mobile on file, no
+/// active number on the lane), with the live run's message, so such a version cannot be
+/// activated. `sample`: the payload is the trigger's sample rather than a real event's.
+async fn check_texts(
+    tx: &mut Tx,
+    scope: &OwnerScope,
+    automation_id: &str,
+    version: i64,
+    payload: &Value,
+    sample: bool,
+    steps: &mut [StepRecord],
+) -> Result<()> {
+    let lane = run::version_lane(tx, automation_id, version).await?;
+    for step in steps.iter_mut().filter(|s| s.status == "simulated") {
+        let Action::SendSms { to, .. } = step.input.action else {
+            continue;
+        };
+        let recipient_id = step.input.recipient_id.as_deref();
+        match run::check_text(tx, &scope.org_id, lane, to, recipient_id, payload, sample).await {
+            Ok(()) => {}
+            Err(e) if is_retryable(&e) => return Err(e),
+            Err(e) => {
+                step.status = "failed".to_owned();
+                step.output = Value::Null;
+                step.error = Some(e.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A test's note when a text it plans would be held by quiet hours right now.
 async fn quiet_note(
     engine: &Engine,
@@ -483,7 +529,10 @@ pub enum RerunOn {
 }
 
 /// Runs a failed execution again from its failed step, as a new execution on the same
-/// event payload. Steps before it are not repeated. Audited.
+/// event payload. Steps before it are not repeated. On another version, it starts at the
+/// first step that differs from the version that ran, should that come first: a step
+/// inserted or changed before the failed one was never carried out as it now stands.
+/// Audited.
 pub async fn rerun(
     engine: &Engine,
     scope: &OwnerScope,
@@ -505,11 +554,16 @@ pub async fn rerun(
         RerunOn::Current => automation.live_version.unwrap_or(automation.latest_version),
     };
     let compiled = super::compiled(engine, &scope.org_id, &old.automation_id, version).await?;
+    let ran = super::compiled(engine, &scope.org_id, &old.automation_id, old.version).await?;
     let old_steps = old.steps();
-    let from = old_steps
+    let failed = old_steps
         .iter()
         .position(|s| s.status != "success" && s.status != "skipped")
         .unwrap_or(old_steps.len());
+    let from = failed.min(first_difference(
+        &ran.version().actions,
+        &compiled.version().actions,
+    ));
     let payload: Value = serde_json::from_str(&old.payload).unwrap_or(Value::Null);
     let trigger: Trigger = compiled.version().trigger.trigger();
     if triggers::check_payload(trigger, &payload).is_err() {
@@ -585,4 +639,38 @@ pub async fn rerun(
     .await?;
     tx.commit().await?;
     get(&engine.db, scope, &new_id).await
+}
+
+/// The index of the first step whose definition differs between the version that ran and
+/// another (inserted, removed or changed), or where the shorter one ends.
+fn first_difference(ran: &[Action], current: &[Action]) -> usize {
+    ran.iter()
+        .zip(current)
+        .position(|(a, b)| a != b)
+        .unwrap_or(ran.len().min(current.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(t: &str) -> Action {
+        Action::AddTag { tag: t.to_owned() }
+    }
+
+    #[test]
+    fn a_rerun_starts_where_the_versions_first_differ() {
+        let ran = [tag("a"), tag("b"), tag("c")];
+        for (current, expected) in [
+            (vec![tag("a"), tag("b"), tag("c")], 3),
+            (vec![tag("a"), tag("new"), tag("b"), tag("c")], 1),
+            (vec![tag("new"), tag("a"), tag("b"), tag("c")], 0),
+            (vec![tag("a"), tag("c")], 1),
+            (vec![tag("a"), tag("b"), tag("changed")], 2),
+            (vec![tag("a"), tag("b")], 2),
+            (vec![tag("a"), tag("b"), tag("c"), tag("d")], 3),
+        ] {
+            assert_eq!(first_difference(&ran, &current), expected, "{current:?}");
+        }
+    }
 }

@@ -38,6 +38,8 @@ use crate::{
 
 /// What activating an untested version answers.
 pub const UNTESTED_TEXT: &str = "You must run a successful test before activating this automation.";
+/// What changing or activating an archived automation answers.
+const ARCHIVED_TEXT: &str = "this automation is archived; restore it by creating a copy";
 const MAX_NAME_CHARS: usize = 80;
 const MAX_DESCRIPTION_CHARS: usize = 500;
 /// The longest frequency cap: a year.
@@ -485,9 +487,7 @@ pub async fn update(
         .bind(org_id).bind(automation_id).fetch_optional(c).await)?;
     let (latest, status, program, lane, cap) = current.ok_or(Error::NotFound("automation"))?;
     if status == "archived" {
-        return Err(Error::Conflict(
-            "this automation is archived; restore it by creating a copy".into(),
-        ));
+        return Err(Error::Conflict(ARCHIVED_TEXT.into()));
     }
     let unchanged = program == program_text(&compiled)?
         && lane == new.lane.as_str()
@@ -521,7 +521,8 @@ pub async fn update(
 }
 
 /// Puts a version live (the latest unless named). Refused with [`UNTESTED_TEXT`] unless
-/// that exact version has a passing test run. Audited.
+/// that exact version has a passing test run, and for an archived automation, which (as
+/// with [`update`]) comes back only as a copy. Audited.
 pub async fn activate(
     engine: &Engine,
     scope: &OwnerScope,
@@ -529,6 +530,9 @@ pub async fn activate(
     version: Option<i64>,
 ) -> Result<Automation> {
     let current = get(&engine.db, scope, automation_id).await?;
+    if current.status == "archived" {
+        return Err(Error::Conflict(ARCHIVED_TEXT.into()));
+    }
     let number = version.unwrap_or(current.latest_version);
     let chosen = self::version(engine, scope, automation_id, number).await?;
     if chosen.tested_at.is_none() {
@@ -537,11 +541,15 @@ pub async fn activate(
     let now = engine.clock.now();
     let trigger = chosen.program.trigger.trigger().as_str();
     let mut tx = engine.db.begin().await?;
-    tx!(&mut tx, c => sqlx::query(
+    // Checked again here: an archive that lands between the read and this write wins.
+    let activated = tx!(&mut tx, c => sqlx::query(
         "update automation set status = 'active', live_version = $3, trigger_event = $4, updated_at = $5
-          where org_id = $1 and automation_id = $2")
+          where org_id = $1 and automation_id = $2 and status <> 'archived'")
         .bind(&scope.org_id).bind(automation_id).bind(number).bind(trigger).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    if activated == 0 {
+        return Err(Error::Conflict(ARCHIVED_TEXT.into()));
+    }
     audit::record(
         &mut tx,
         &scope.org_id,

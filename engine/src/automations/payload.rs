@@ -116,11 +116,13 @@ pub(crate) async fn build(
                     .ok_or(Error::Conflict("the booking has no sitter assigned".into()))?,
             );
         }
+        // One visit of a weekly series: its own times, the series' length.
+        let start = refs.visit_start.unwrap_or(b.start_at);
         p.booking = Some(payload::Booking {
             id: b.booking_id,
             service_type: b.service_type,
-            start: to_datetime(b.start_at),
-            end: to_datetime(b.end_at),
+            start: to_datetime(start),
+            end: to_datetime(start + (b.end_at - b.start_at)),
             status: b.status,
             recurring: b.recurring,
             sitter,

@@ -725,11 +725,9 @@ async fn carry_out(
     match &planned.action {
         Action::SendSms { to, .. } => {
             let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
-            let lane: String = tx!(tx, c => sqlx::query_scalar(
-                "select lane from automation_version where automation_id = $1 and version = $2")
-                .bind(&row.automation_id).bind(row.version).fetch_one(c).await)?;
-            let to_e164 = recipient_phone(tx, org_id, *to, planned.recipient_id.as_deref()).await?;
-            let from = lane_number(tx, org_id, Lane::parse(&lane), &payload, &to_e164).await?;
+            let lane = version_lane(tx, &row.automation_id, row.version).await?;
+            let recipient_id = planned.recipient_id.as_deref();
+            let (to_e164, from) = addresses(tx, org_id, lane, *to, recipient_id, &payload).await?;
             match outbound::send_automated(engine, tx, org_id, &from, &to_e164, text).await? {
                 Automated::OptedOut => Ok(Done::Skipped(
                     json!({"reason": "the recipient opted out (STOP); nothing was sent", "to": redact(&to_e164)}),
@@ -806,6 +804,55 @@ async fn carry_out(
             ))
         }
     }
+}
+
+/// The lane an automation version's texts leave from.
+pub(super) async fn version_lane(tx: &mut Tx, automation_id: &str, version: i64) -> Result<Lane> {
+    let lane: String = tx!(tx, c => sqlx::query_scalar(
+        "select lane from automation_version where automation_id = $1 and version = $2")
+        .bind(automation_id).bind(version).fetch_one(c).await)?;
+    Ok(Lane::parse(&lane))
+}
+
+/// The phone a text goes to and the business number it leaves from.
+async fn addresses(
+    tx: &mut Tx,
+    org_id: &str,
+    lane: Lane,
+    to: Recipient,
+    recipient_id: Option<&str>,
+    payload: &Value,
+) -> Result<(String, FromNumber)> {
+    let to_e164 = recipient_phone(tx, org_id, to, recipient_id).await?;
+    let from = lane_number(tx, org_id, lane, payload, &to_e164).await?;
+    Ok((to_e164, from))
+}
+
+/// What Test Mode checks of a text: the look-ups a live send makes first, so a test
+/// fails where a live run would, with the same message. The sample's client and sitter
+/// are stand-ins that no row belongs to, so on the sample only the org's own part is
+/// checked (the owner's mobile, the front-desk number); a real event checks everyone.
+pub(super) async fn check_text(
+    tx: &mut Tx,
+    org_id: &str,
+    lane: Lane,
+    to: Recipient,
+    recipient_id: Option<&str>,
+    payload: &Value,
+    sample: bool,
+) -> Result<()> {
+    if !sample {
+        return addresses(tx, org_id, lane, to, recipient_id, payload)
+            .await
+            .map(drop);
+    }
+    if to == Recipient::Owner {
+        recipient_phone(tx, org_id, to, None).await?;
+    }
+    if lane == Lane::FrontDesk {
+        lane_number(tx, org_id, lane, payload, "").await?;
+    }
+    Ok(())
 }
 
 /// The phone a text goes to: the client's, the sitter's own mobile, or the owner's.

@@ -2,8 +2,9 @@
 //! per client of the org) and `appointment.upcoming` (an offset before a booking starts).
 //!
 //! A tick looks at the stretch of time since the last one, `(last, now]`, finds every
-//! fire time and every booking start that falls in it, and stores one event per
-//! (automation, fire time, client) or (automation, booking, start) with its run. Event
+//! fire time and every visit start that falls in it (each visit of a weekly booking, not
+//! only its first), and stores one event per (automation, fire time, client) or
+//! (automation, booking, visit start) with its run. Event
 //! keys are unique, so two ticks over the same stretch (two processes, a retry after a
 //! crash) start nothing twice. The tick job runs every minute, keyed by the minute.
 
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{events::Refs, run::RunAutomation};
 use crate::{
-    Engine, Result, Tx,
+    Engine, Result, Tx, bookings,
     clock::{DAY, MINUTE, Millis, to_datetime},
     jobs::Job,
     tx,
@@ -61,17 +62,7 @@ pub async fn tick(engine: &Engine) -> Result<Tick> {
         .fetch_all(c).await)?;
     let mut runs = 0;
     for a in live {
-        let compiled = super::compiled(engine, &a.org_id, &a.automation_id, a.version).await?;
-        runs += match &compiled.version().trigger {
-            TriggerSpec::Schedule { cron } => {
-                let zone = crate::clock::zone(&a.time_zone);
-                scheduled(&mut tx, &a, cron, zone, from, now).await?
-            }
-            TriggerSpec::AppointmentUpcoming { offset_minutes } => {
-                upcoming(&mut tx, &a, *offset_minutes, from, now).await?
-            }
-            _ => 0,
-        };
+        runs += fire(engine, &mut tx, &a, from, now).await?;
     }
     runs += super::run::resume_due(&mut tx, now).await?;
     tx!(&mut tx, c => sqlx::query(
@@ -84,6 +75,45 @@ pub async fn tick(engine: &Engine) -> Result<Tick> {
         to: now,
         runs,
     })
+}
+
+/// Starts what a time-triggered automation has due in `(from, now]`.
+async fn fire(engine: &Engine, tx: &mut Tx, a: &Live, from: Millis, now: Millis) -> Result<usize> {
+    let compiled = super::compiled(engine, &a.org_id, &a.automation_id, a.version).await?;
+    match &compiled.version().trigger {
+        TriggerSpec::Schedule { cron } => {
+            let zone = crate::clock::zone(&a.time_zone);
+            scheduled(tx, a, cron, zone, from, now).await
+        }
+        TriggerSpec::AppointmentUpcoming { offset_minutes } => {
+            upcoming(tx, a, *offset_minutes, from, now).await
+        }
+        _ => Ok(0),
+    }
+}
+
+/// Starts what ticks over `(from, now]` (at most a day back) would have started for one
+/// active automation, had it been live then; nothing for one not triggered by time. The
+/// demo gives its reminder the history that a day of being on leaves.
+pub async fn catch_up(
+    engine: &Engine,
+    org_id: &str,
+    automation_id: &str,
+    from: Millis,
+) -> Result<usize> {
+    let now = engine.clock.now();
+    let mut tx = engine.db.begin().await?;
+    let live: Option<Live> = tx!(&mut tx, c => sqlx::query_as(
+        "select a.automation_id, a.org_id, cast(a.live_version as bigint) as version, o.time_zone
+           from automation a join org o on o.org_id = a.org_id
+          where a.org_id = $1 and a.automation_id = $2 and a.status = 'active' and a.live_version is not null")
+        .bind(org_id).bind(automation_id).fetch_optional(c).await)?;
+    let runs = match live {
+        Some(a) => fire(engine, &mut tx, &a, from.max(now - DAY), now).await?,
+        None => 0,
+    };
+    tx.commit().await?;
+    Ok(runs)
 }
 
 async fn start(
@@ -142,6 +172,10 @@ async fn scheduled(
     Ok(runs)
 }
 
+/// Starts a run per visit starting in `(from, now]` plus the offset: one-off bookings by
+/// start time, and each visit of the weekly series begun by then (few, and found through
+/// their own partial index), expanded by [`bookings::visit_starts`]. The event key and
+/// the payload's `booking.start` are the visit's.
 async fn upcoming(
     tx: &mut Tx,
     a: &Live,
@@ -150,18 +184,33 @@ async fn upcoming(
     now: Millis,
 ) -> Result<usize> {
     let offset = offset_minutes * MINUTE;
-    let due: Vec<(String, String, i64)> = tx!(tx, c => sqlx::query_as(
-        "select booking_id, client_id, start_at from booking
-          where org_id = $1 and start_at > $2 and start_at <= $3 and status in ('scheduled', 'confirmed')
-          order by start_at, booking_id")
-        .bind(&a.org_id).bind(from + offset).bind(now + offset).fetch_all(c).await)?;
+    let (after, until) = (from + offset, now + offset);
+    let due: Vec<(String, String, i64, bool, String)> = tx!(tx, c => sqlx::query_as(
+        "select booking_id, client_id, start_at, recurring, status from booking
+          where org_id = $1 and not recurring and start_at > $2 and start_at <= $3
+            and status in ('scheduled', 'confirmed')
+         union all
+         select booking_id, client_id, start_at, recurring, status from booking
+          where org_id = $1 and recurring and start_at <= $3 and status in ('scheduled', 'confirmed')")
+        .bind(&a.org_id).bind(after).bind(until).fetch_all(c).await)?;
+    // `visit_starts` takes `[from, to)`; the tick's stretch is `(after, until]`.
+    let mut visits: Vec<(Millis, String, String)> = due
+        .into_iter()
+        .flat_map(|(booking_id, client_id, start_at, weekly, status)| {
+            bookings::visit_starts(start_at, weekly, &status, after + 1, until + 1, now)
+                .into_iter()
+                .map(move |visit| (visit, booking_id.clone(), client_id.clone()))
+        })
+        .collect();
+    visits.sort_unstable();
     let mut runs = 0;
-    for (booking_id, client_id, start_at) in due {
+    for (visit, booking_id, client_id) in visits {
         let refs = Refs {
             offset_minutes: Some(offset_minutes),
+            visit_start: Some(visit),
             ..Refs::booking(&client_id, &booking_id)
         };
-        let key = format!("upcoming:{}:{booking_id}:{start_at}", a.automation_id);
+        let key = format!("upcoming:{}:{booking_id}:{visit}", a.automation_id);
         runs += start(tx, a, Trigger::AppointmentUpcoming, &key, &refs, now).await?;
     }
     Ok(runs)
