@@ -1078,6 +1078,98 @@ async fn tests_run_on_real_events_and_stock_automations_arrive_as_drafts() {
 }
 
 #[tokio::test]
+async fn a_draft_that_changes_the_trigger_lists_and_tests_on_its_own_triggers_events() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let body = program(
+        "Welcome",
+        json!({"event": "client.created"}),
+        json!([{"type": "send_sms", "to": "client", "template": "Welcome, {{ client.first_name }}!"}]),
+    );
+    let id = live(&app, &owner, body.clone()).await;
+    post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Nina Novak", "phone": "+15557770001"}),
+    )
+    .await;
+    post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Rita Ross", "phone": "+15557770005", "lead": {"source": "referral"}}),
+    )
+    .await;
+    app.drain().await;
+    let events = format!("/api/automations/{id}/events");
+    let summaries = |events: &Value| -> Vec<String> {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["summary"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // A lead is a new client too.
+    let before = get(&app, &owner, &events).await;
+    assert_eq!(
+        summaries(&before),
+        [
+            "client.created for Rita Ross",
+            "client.created for Nina Novak"
+        ]
+    );
+
+    // Version 2, a draft, runs on leads; version 1 stays live on new clients.
+    let mut draft = body;
+    draft["trigger"] = json!({"event": "lead.created"});
+    let (status, v2) = call(
+        &owner,
+        Method::PUT,
+        &app.url(&format!("/api/automations/{id}")),
+        Some(draft),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v2}");
+    assert_eq!(
+        (v2["trigger"].as_str(), v2["liveVersion"].as_i64()),
+        (Some("client.created"), Some(1))
+    );
+
+    // The events to test with are the draft's: leads.
+    let leads = get(&app, &owner, &events).await;
+    assert_eq!(summaries(&leads), ["lead.created for Rita Ross"]);
+    let (status, test) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/test"),
+        json!({"eventId": leads[0]["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(
+        (test["version"].as_i64(), test["passed"].as_bool()),
+        (Some(2), Some(true)),
+        "{test}"
+    );
+    assert_eq!(test["steps"][0]["input"]["text"], "Welcome, Rita!");
+
+    // A trigger can be asked for (the builder's, before it is saved); it must be one.
+    let clients = get(&app, &owner, &format!("{events}?trigger=client.created")).await;
+    assert_eq!(summaries(&clients), summaries(&before));
+    let (status, body) = call(
+        &owner,
+        Method::GET,
+        &app.url(&format!("{events}?trigger=client.deleted")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["fields"]["trigger"].is_string(), "{body}");
+}
+
+#[tokio::test]
 async fn another_org_sees_none_of_it() {
     use engine::accounts::{self, NewUser, Role};
     let app = TestApp::spawn().await;

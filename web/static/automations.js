@@ -498,15 +498,24 @@
       loadEvents();
     }
 
-    // Recent real events of the saved trigger, to test with instead of the sample.
+    // Recent real events of the trigger chosen in step 2, to test with instead of the
+    // sample: Test Mode saves first, so that is the trigger the test runs on (an active
+    // automation's live version may still run on another).
     async function loadEvents() {
-      if (!automation || st.eventsFor === automation.trigger) return;
-      st.eventsFor = automation.trigger;
-      const res = await api("GET", `/api/automations/${automation.id}/events`);
-      if (!res.ok) return;
+      const trigger = f.trigger.value;
+      if (!automation || st.eventsFor === trigger) return;
+      st.eventsFor = trigger;
       const picker = $("#test-event");
-      picker.replaceChildren(h("option", { value: "", text: "the trigger's sample event" }),
-        ...res.data.map((e) => h("option", { value: e.id, text: `${e.summary} · ${when(e.at)}` })));
+      const sample = () => h("option", { value: "", text: "the trigger's sample event" });
+      // An event of the trigger before is no use any more, even while the new ones load.
+      picker.replaceChildren(sample());
+      const res = await api("GET", `/api/automations/${automation.id}/events?trigger=${encodeURIComponent(trigger)}`);
+      if (st.eventsFor !== trigger) return;
+      if (!res.ok) {
+        st.eventsFor = null; // asked again next time the review shows
+        return;
+      }
+      picker.replaceChildren(sample(), ...res.data.map((e) => h("option", { value: e.id, text: `${e.summary} · ${when(e.at)}` })));
     }
 
     // --- Steps, errors, messages.
