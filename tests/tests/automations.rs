@@ -629,6 +629,123 @@ async fn the_frequency_cap_skips_a_second_run_for_the_same_client() {
     assert_eq!(statuses, ["success", "skipped", "success"]);
 }
 
+#[tokio::test]
+async fn a_group_of_conditions_saves_as_sent_and_decides_each_run() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    // A walk or a drop-in, and then: John's, or any drop-in.
+    let conditions = json!({"type": "builder", "match": "all",
+        "rows": [{"field": "booking.service_type", "operator": "in", "value": ["dog_walk", "drop_in"]}],
+        "groups": [{"match": "any", "rows": [
+            {"field": "client.first_name", "operator": "equals", "value": "John"},
+            {"field": "booking.service_type", "operator": "equals", "value": "drop_in"}]}]});
+    let mut body = program(
+        "Grouped",
+        json!({"event": "booking.created"}),
+        json!([{"type": "add_tag", "tag": "grouped"}]),
+    );
+    body["conditions"] = conditions.clone();
+    let (status, saved) = post(&app, &owner, "/api/automations", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["version"]["program"]["conditions"], conditions);
+    assert_eq!(
+        saved["version"]["conditionsRhai"],
+        r#"op_in(booking.service_type, ["dog_walk", "drop_in"]) && (op_equals(client.first_name, "John") || op_equals(booking.service_type, "drop_in"))"#
+    );
+    let id = saved["id"].as_str().unwrap().to_owned();
+
+    // The sample is John's walk: each row's result says where the row is.
+    let (status, test) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/test"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["passed"], true, "{test}");
+    let checks = |run: &Value| -> Vec<(String, bool)> {
+        run["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["at"].as_str().unwrap().to_owned(),
+                    c["passed"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let at = |s: &str, passed| (s.to_owned(), passed);
+    assert_eq!(
+        checks(&test),
+        [
+            at("conditions.rows[0]", true),
+            at("conditions.groups[0].rows[0]", true),
+            at("conditions.groups[0].rows[1]", false),
+        ]
+    );
+    let (status, active) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/activate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{active}");
+
+    let john = client_id(&app, &owner, "John Smith").await;
+    let emily = client_id(&app, &owner, "Emily Davis").await;
+    let start = app.engine.clock.now() + 2 * DAY;
+    for (i, (client, service)) in [
+        (&john, "dog_walk"),
+        (&emily, "dog_walk"),
+        (&emily, "drop_in"),
+        (&emily, "overnight"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let begins = start + i64::try_from(i).unwrap() * DAY;
+        let (status, booking) = post(
+            &app,
+            &owner,
+            "/api/bookings",
+            json!({"clientId": client, "serviceType": service,
+                   "startAt": to_rfc3339(begins), "endAt": to_rfc3339(begins + HOUR)}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{booking}");
+        app.drain().await;
+    }
+    let runs = runs(&app, &owner, &id).await;
+    let statuses: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    // Newest first: Emily's overnight (not a walk or drop-in), her drop-in (the group's
+    // second row), her walk (neither of the group's rows), John's walk.
+    assert_eq!(
+        statuses,
+        ["skipped", "success", "skipped", "success"],
+        "{runs:#?}"
+    );
+    assert_eq!(
+        checks(&runs[2]),
+        [
+            at("conditions.rows[0]", true),
+            at("conditions.groups[0].rows[0]", false),
+            at("conditions.groups[0].rows[1]", false),
+        ]
+    );
+    assert_eq!(
+        checks(&runs[0]),
+        [
+            at("conditions.rows[0]", false),
+            at("conditions.groups[0].rows[0]", false),
+            at("conditions.groups[0].rows[1]", false),
+        ]
+    );
+}
+
 /// Quiet hours around the org's (New York) local time now.
 fn quiet_hours_around(now: i64) -> Value {
     use chrono::Timelike;
@@ -958,6 +1075,98 @@ async fn tests_run_on_real_events_and_stock_automations_arrive_as_drafts() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["fields"]["eventId"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn a_draft_that_changes_the_trigger_lists_and_tests_on_its_own_triggers_events() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let body = program(
+        "Welcome",
+        json!({"event": "client.created"}),
+        json!([{"type": "send_sms", "to": "client", "template": "Welcome, {{ client.first_name }}!"}]),
+    );
+    let id = live(&app, &owner, body.clone()).await;
+    post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Nina Novak", "phone": "+15557770001"}),
+    )
+    .await;
+    post(
+        &app,
+        &owner,
+        "/api/clients",
+        json!({"name": "Rita Ross", "phone": "+15557770005", "lead": {"source": "referral"}}),
+    )
+    .await;
+    app.drain().await;
+    let events = format!("/api/automations/{id}/events");
+    let summaries = |events: &Value| -> Vec<String> {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["summary"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // A lead is a new client too.
+    let before = get(&app, &owner, &events).await;
+    assert_eq!(
+        summaries(&before),
+        [
+            "client.created for Rita Ross",
+            "client.created for Nina Novak"
+        ]
+    );
+
+    // Version 2, a draft, runs on leads; version 1 stays live on new clients.
+    let mut draft = body;
+    draft["trigger"] = json!({"event": "lead.created"});
+    let (status, v2) = call(
+        &owner,
+        Method::PUT,
+        &app.url(&format!("/api/automations/{id}")),
+        Some(draft),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v2}");
+    assert_eq!(
+        (v2["trigger"].as_str(), v2["liveVersion"].as_i64()),
+        (Some("client.created"), Some(1))
+    );
+
+    // The events to test with are the draft's: leads.
+    let leads = get(&app, &owner, &events).await;
+    assert_eq!(summaries(&leads), ["lead.created for Rita Ross"]);
+    let (status, test) = post(
+        &app,
+        &owner,
+        &format!("/api/automations/{id}/test"),
+        json!({"eventId": leads[0]["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(
+        (test["version"].as_i64(), test["passed"].as_bool()),
+        (Some(2), Some(true)),
+        "{test}"
+    );
+    assert_eq!(test["steps"][0]["input"]["text"], "Welcome, Rita!");
+
+    // A trigger can be asked for (the builder's, before it is saved); it must be one.
+    let clients = get(&app, &owner, &format!("{events}?trigger=client.created")).await;
+    assert_eq!(summaries(&clients), summaries(&before));
+    let (status, body) = call(
+        &owner,
+        Method::GET,
+        &app.url(&format!("{events}?trigger=client.deleted")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["fields"]["trigger"].is_string(), "{body}");
 }
 
 #[tokio::test]

@@ -398,3 +398,336 @@ async fn the_owner_sets_quiet_hours_and_her_mobile_on_the_settings_page() {
         json!({"quietHours": {"start": "21:00", "end": "08:00"}, "myMobile": "+15550009999"})
     );
 }
+
+/// Picks `value` in the select `data-field=field`, as a click on its option.
+async fn choose(browser: &Browser, field: &str, value: &str) {
+    browser
+        .click(&format!("[data-field='{field}'] option[value='{value}']"))
+        .await;
+}
+
+async fn count(browser: &Browser, css: &str) -> u64 {
+    browser
+        .execute(
+            "return document.querySelectorAll(arguments[0]).length;",
+            json!([css]),
+        )
+        .await
+        .as_u64()
+        .unwrap_or_default()
+}
+
+/// Each condition result in Test Mode: where its row is, and the row's text.
+async fn condition_results(browser: &Browser) -> Vec<(String, String)> {
+    let found = browser
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=condition-result]'),
+               (tr) => [tr.dataset.at, tr.innerText]);",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(found).expect("pairs")
+}
+
+/// Whether `css` stays inside the builder's card, and the page does not scroll sideways,
+/// at phone width (390 px).
+async fn fits_at_phone_width(browser: &Browser, css: &str) -> bool {
+    browser.resize(390, 844).await;
+    let fits = browser
+        .execute(
+            "const inner = document.querySelector(arguments[0]).getBoundingClientRect();
+             const card = document.querySelector('#builder').getBoundingClientRect();
+             const page = document.documentElement;
+             return inner.right <= card.right && page.scrollWidth <= page.clientWidth;",
+            json!([css]),
+        )
+        .await;
+    browser.resize(1200, 900).await;
+    fits == json!(true)
+}
+
+#[tokio::test]
+async fn the_owner_builds_a_group_of_conditions_and_test_mode_shows_each_rows_result() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    log_in_as_owner(&browser, &app).await;
+    browser.goto(&app.url("/automations/new")).await;
+    browser.fill("#f-name", "VIP walks").await;
+    browser.click("[data-goto='2']").await;
+    browser
+        .click("#f-trigger option[value='booking.created']")
+        .await;
+    browser.click("[data-goto='3']").await;
+
+    // A row at the top: the client has the tag vip.
+    browser.click("#add-condition").await;
+    choose(&browser, "conditions.rows[0].field", "client.tags").await;
+    choose(&browser, "conditions.rows[0].operator", "has_tag").await;
+    browser
+        .fill("[data-field='conditions.rows[0].value']", "vip")
+        .await;
+
+    // A group, "any" under the rows' "all", of two rows (a third added, then removed).
+    browser.click("#add-group").await;
+    let group = "conditions.groups[0]";
+    assert_eq!(
+        browser
+            .value(&format!("[data-field='{group}.match']"))
+            .await,
+        "any"
+    );
+    choose(
+        &browser,
+        &format!("{group}.rows[0].field"),
+        "booking.service_type",
+    )
+    .await;
+    browser
+        .fill(&format!("[data-field='{group}.rows[0].value']"), "drop_in")
+        .await;
+    browser
+        .click("[aria-label='Add condition to group 1']")
+        .await;
+    choose(
+        &browser,
+        &format!("{group}.rows[1].field"),
+        "client.visits_count",
+    )
+    .await;
+    choose(
+        &browser,
+        &format!("{group}.rows[1].operator"),
+        "greater_than",
+    )
+    .await;
+    browser
+        .fill(&format!("[data-field='{group}.rows[1].value']"), "lots")
+        .await;
+    browser
+        .click("[aria-label='Add condition to group 1']")
+        .await;
+    assert_eq!(
+        count(
+            &browser,
+            "[data-testid=condition-group] [data-testid=condition-row]"
+        )
+        .await,
+        3
+    );
+    browser
+        .click("[aria-label='Remove group 1, condition 3']")
+        .await;
+    assert_eq!(
+        count(
+            &browser,
+            "[data-testid=condition-group] [data-testid=condition-row]"
+        )
+        .await,
+        2
+    );
+    assert_eq!(count(&browser, "[data-testid=condition-row]").await, 3);
+
+    assert!(fits_at_phone_width(&browser, "[data-testid=condition-group]").await);
+    shot(&browser, "automation-condition-group.png").await;
+
+    // A group row's problem is shown next to it, and named in the summary.
+    browser.click("[data-goto='4']").await;
+    browser.click("[data-goto='5']").await;
+    browser
+        .fill("[data-field='actions[0].template']", TEMPLATE)
+        .await;
+    browser.click("[data-goto='6']").await;
+    let message = "[data-testid=builder-message]";
+    browser.click("#save").await;
+    let problems = browser
+        .wait_for_text(message, "Not saved: 1 problem to fix.")
+        .await;
+    assert!(
+        problems.contains("Step 3 Group 1, condition 2, its value: `lots` is not a number"),
+        "{problems}"
+    );
+    browser.click(".problems li:first-child button").await;
+    assert_eq!(
+        error_for(&browser, &format!("{group}.rows[1].value")).await,
+        "`lots` is not a number"
+    );
+    browser
+        .fill(&format!("[data-field='{group}.rows[1].value']"), "10")
+        .await;
+    browser.click("[data-goto='6']").await;
+    let review = browser
+        .wait_for_text("[data-testid=review]", "Any of:")
+        .await;
+    assert!(
+        review.contains("booking.service_type equals “drop_in”")
+            && review.contains("client.visits_count is more than “10”"),
+        "{review}"
+    );
+    browser.click("#save").await;
+    browser.wait_for_text(message, "Saved: version 1.").await;
+    let url = browser.current_url().await;
+
+    // Reloaded, step 3 shows the group as saved.
+    browser.goto(&url).await;
+    browser.click("[data-goto='3']").await;
+    browser
+        .wait_for_text("[data-testid=condition-group] legend", "Group 1")
+        .await;
+    assert_eq!(
+        browser
+            .value(&format!("[data-field='{group}.match']"))
+            .await,
+        "any"
+    );
+    for (field, expected) in [
+        ("conditions.rows[0].field", "client.tags"),
+        ("conditions.rows[0].value", "vip"),
+        ("conditions.groups[0].rows[0].field", "booking.service_type"),
+        ("conditions.groups[0].rows[0].operator", "equals"),
+        ("conditions.groups[0].rows[0].value", "drop_in"),
+        ("conditions.groups[0].rows[1].field", "client.visits_count"),
+        ("conditions.groups[0].rows[1].operator", "greater_than"),
+        ("conditions.groups[0].rows[1].value", "10"),
+    ] {
+        assert_eq!(
+            browser.value(&format!("[data-field='{field}']")).await,
+            expected,
+            "{field}"
+        );
+    }
+    assert!(
+        browser.text("#no-conditions").await.is_empty(),
+        "the 'no conditions' note is hidden"
+    );
+
+    // Test Mode: the sample (John, a walk, 14 visits) passes, and every row shows its result.
+    browser.click("[data-goto='6']").await;
+    browser.click("#test").await;
+    browser
+        .wait_for_text("[data-testid=test-result]", "Test passed")
+        .await;
+    browser
+        .wait_for_text(".condition-results .group-head", "Group 1: any of these")
+        .await;
+    let results = condition_results(&browser).await;
+    let expected = [
+        (
+            "conditions.rows[0]",
+            "client.tags has the tag “vip”",
+            "✓ true",
+        ),
+        (
+            "conditions.groups[0].rows[0]",
+            "booking.service_type equals “drop_in”",
+            "✗ false",
+        ),
+        (
+            "conditions.groups[0].rows[1]",
+            "client.visits_count is more than “10”",
+            "✓ true",
+        ),
+    ];
+    assert_eq!(results.len(), expected.len(), "{results:?}");
+    for ((at, text), (want_at, row, result)) in results.iter().zip(expected) {
+        assert_eq!(at, want_at);
+        assert!(text.contains(row) && text.contains(result), "{text}");
+    }
+    assert!(fits_at_phone_width(&browser, ".condition-results").await);
+    shot(&browser, "automation-condition-group-test.png").await;
+
+    // Removing the group saves a version without it.
+    browser.click("[data-goto='3']").await;
+    browser.click("[aria-label='Remove group 1']").await;
+    assert_eq!(count(&browser, "[data-testid=condition-group]").await, 0);
+    browser.click("[data-goto='6']").await;
+    browser.click("#save").await;
+    browser.wait_for_text(message, "Saved: version 2.").await;
+    let id = url.rsplit('/').next().unwrap();
+    let saved = get_json(
+        &app.owner().await,
+        &app.url(&format!("/api/automations/{id}")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        saved["version"]["program"]["conditions"],
+        json!({"type": "builder", "match": "all",
+               "rows": [{"field": "client.tags", "operator": "has_tag", "value": "vip"}]})
+    );
+}
+
+#[tokio::test]
+async fn groups_deeper_than_the_builder_shows_are_kept_when_it_saves() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let inner = json!({"match": "all", "rows": [
+        {"field": "client.tags", "operator": "has_tag", "value": "vip"},
+        {"field": "client.visits_count", "operator": "greater_than", "value": 10}]});
+    let (status, saved) = call(
+        &owner,
+        Method::POST,
+        &app.url("/api/automations"),
+        Some(json!({"name": "Written by hand", "lane": "front_desk",
+            "trigger": {"event": "booking.created"},
+            "conditions": {"type": "builder", "match": "all", "rows": [],
+                "groups": [{"match": "any",
+                    "rows": [{"field": "booking.service_type", "operator": "equals", "value": "drop_in"}],
+                    "groups": [inner.clone()]}]},
+            "actions": [{"type": "add_tag", "tag": "regular"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let id = saved["id"].as_str().unwrap();
+
+    log_in_as_owner(&browser, &app).await;
+    browser.goto(&app.url(&format!("/automations/{id}"))).await;
+    browser.click("[data-goto='3']").await;
+    let group = browser
+        .wait_for_text("[data-testid=condition-group]", "Group 1")
+        .await;
+    assert!(
+        group.contains("It also has 1 group inside it, written elsewhere and kept as saved."),
+        "{group}"
+    );
+    browser
+        .fill(
+            "[data-field='conditions.groups[0].rows[0].value']",
+            "dog_walk",
+        )
+        .await;
+    browser.click("[data-goto='6']").await;
+    browser.click("#test").await;
+    browser
+        .wait_for_text("[data-testid=test-result]", "Test passed")
+        .await;
+    browser
+        .wait_for_text(".condition-results .group-head", "Group 1.1: all of these")
+        .await;
+    let results = condition_results(&browser).await;
+    let at: Vec<&str> = results.iter().map(|(at, _)| at.as_str()).collect();
+    assert_eq!(
+        at,
+        [
+            "conditions.groups[0].rows[0]",
+            "conditions.groups[0].groups[0].rows[0]",
+            "conditions.groups[0].groups[0].rows[1]",
+        ]
+    );
+
+    // Version 2 has the edit, and the inner group as it was.
+    let saved = get_json(
+        &owner,
+        &app.url(&format!("/api/automations/{id}")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(saved["latestVersion"], 2);
+    let group = &saved["version"]["program"]["conditions"]["groups"][0];
+    assert_eq!(group["rows"][0]["value"], "dog_walk");
+    assert_eq!(group["groups"], json!([inner]));
+}

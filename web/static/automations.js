@@ -150,12 +150,17 @@
       conditions: "Conditions", "conditions.source": "Script", actions: "Actions", eventId: "Test event",
     };
     if (named[field]) return named[field];
-    const m = /^(actions|conditions\.rows)\[(\d+)\](?:\.(\w+))?/.exec(field);
-    if (!m) return field;
-    const what = m[1] === "actions" ? "Action" : "Condition";
+    const m = /^(actions|conditions((?:\.groups\[\d+\])*)\.rows)\[(\d+)\](?:\.(\w+))?/.exec(field);
+    if (!m) return /^conditions\.groups\[/.test(field) ? groupName(field) : field;
+    const what = m[1] === "actions" ? "Action" : m[2] ? `${groupName(m[2])}, condition` : "Condition";
     const part = { template: "its text", title: "its title", tag: "its tag", minutes: "its wait", to: "its recipient",
-      field: "its field", operator: "its operator", value: "its value" }[m[3]];
-    return `${what} ${Number(m[2]) + 1}${part ? `, ${part}` : ""}`;
+      field: "its field", operator: "its operator", value: "its value" }[m[4]];
+    return `${what} ${Number(m[3]) + 1}${part ? `, ${part}` : ""}`;
+  }
+
+  // "conditions.groups[0].groups[1]" → "Group 1.2".
+  function groupName(path) {
+    return `Group ${Array.from(path.matchAll(/groups\[(\d+)\]/g), (m) => Number(m[1]) + 1).join(".")}`;
   }
 
   // Which builder step shows a field.
@@ -193,12 +198,16 @@
       actions: [{ type: "send_sms", ...NEW_ACTION.send_sms }],
     };
     const cond = program.conditions || { type: "builder" };
+    // Rows are edited with their value as typed; a group's own groups (written through
+    // the API, deeper than the builder shows) are kept as they came and saved back as is.
+    const editRow = (r) => ({ field: r.field, operator: r.operator, value: textOf(r.value) });
+    const editGroup = (g) => ({ match: g.match || "all", rows: (g.rows || []).map(editRow), groups: g.groups || [] });
     const st = {
       step: 1,
       offset: program.trigger.offset_minutes || 1440,
       mode: cond.type === "script" ? "script" : "builder",
-      rows: (cond.rows || []).map((r) => ({ field: r.field, operator: r.operator, value: textOf(r.value) })),
-      groups: cond.groups || [],
+      rows: (cond.rows || []).map(editRow),
+      groups: (cond.groups || []).map(editGroup),
       actions: program.actions.map((a) => ({ ...a })),
       dirty: false,
       busy: false,
@@ -244,41 +253,78 @@
         h("li", {}, h("code", { text: `{{ ${x.path} }}` }), ` ${x.description}`)));
     }
 
-    // --- Step 3: conditions.
+    // --- Step 3: conditions: rows, then groups of rows with their own all/any.
     function renderConditions() {
       $("#conditions-builder").hidden = st.mode !== "builder";
       $("#conditions-script").hidden = st.mode !== "script";
-      $("#no-conditions").hidden = st.rows.length > 0;
-      $("#nested-groups").hidden = st.groups.length === 0;
-      const fields = usableFields();
-      $("#condition-rows").replaceChildren(...st.rows.map((row, i) => {
-        const at = `conditions.rows[${i}]`;
-        const known = fields.find((x) => x.path === row.field);
-        const kind = known ? (typeof known.kind === "string" ? known.kind : "object") : "text";
-        const fits = FITS[kind];
-        if (!fits.includes(row.operator)) row.operator = fits[0];
-        const options = fields.map((x) => [x.path, `${x.path}: ${x.description}`]);
-        if (!known) options.unshift([row.field, row.field ? `${row.field} (not a field of this trigger)` : "Choose a field"]);
-        const n = i + 1;
-        const field = select(options, row.field, { "data-field": `${at}.field`, "aria-label": `Condition ${n}: field`, onchange: (e) => { row.field = e.target.value; renderConditions(); } });
-        const operator = select(fits.map((o) => [o, OPERATORS[o]]), row.operator, {
-          "data-field": `${at}.operator`, "aria-label": `Condition ${n}: operator`, onchange: (e) => { row.operator = e.target.value; renderConditions(); },
-        });
-        const value = h("input", {
-          type: "text", value: row.value, "data-field": `${at}.value`, autocomplete: "off", "aria-label": `Condition ${n}: value`,
-          placeholder: PLACEHOLDERS[row.operator] || PLACEHOLDERS[kind] || "",
-          oninput: (e) => { row.value = e.target.value; },
-        });
-        const hasValue = takesValue.get(row.operator) !== false;
-        return h("li", { class: "condition-row", "data-testid": "condition-row" },
-          h("label", {}, `Field`, field), errorSlot(`${at}.field`, field),
-          h("label", {}, "Operator", operator), errorSlot(`${at}.operator`, operator),
-          hasValue ? h("label", {}, "Value", value) : null, hasValue ? errorSlot(`${at}.value`, value) : null,
-          h("button", { type: "button", class: "icon", "aria-label": `Remove condition ${n}`, text: "Remove",
-            onclick: () => { st.rows.splice(i, 1); changed(); renderConditions(); } }),
-          errorSlot(at));
-      }));
+      $("#no-conditions").hidden = st.rows.length + st.groups.length > 0;
+      $("#condition-rows").replaceChildren(...st.rows.map((_, i) => rowItem(st.rows, i, "conditions", `Condition ${i + 1}`)));
+      $("#condition-groups").replaceChildren(...st.groups.map(groupItem));
       applyErrors();
+    }
+
+    // Row `i` of `rows`, which belong to the group at `groupAt`; `name` starts its labels.
+    function rowItem(rows, i, groupAt, name) {
+      const row = rows[i];
+      const at = `${groupAt}.rows[${i}]`;
+      const fields = usableFields();
+      const known = fields.find((x) => x.path === row.field);
+      const kind = known ? (typeof known.kind === "string" ? known.kind : "object") : "text";
+      const fits = FITS[kind];
+      if (!fits.includes(row.operator)) row.operator = fits[0];
+      const options = fields.map((x) => [x.path, `${x.path}: ${x.description}`]);
+      if (!known) options.unshift([row.field, row.field ? `${row.field} (not a field of this trigger)` : "Choose a field"]);
+      const field = select(options, row.field, { "data-field": `${at}.field`, "aria-label": `${name}: field`, onchange: (e) => { row.field = e.target.value; renderConditions(); } });
+      const operator = select(fits.map((o) => [o, OPERATORS[o]]), row.operator, {
+        "data-field": `${at}.operator`, "aria-label": `${name}: operator`, onchange: (e) => { row.operator = e.target.value; renderConditions(); },
+      });
+      const value = h("input", {
+        type: "text", value: row.value, "data-field": `${at}.value`, autocomplete: "off", "aria-label": `${name}: value`,
+        placeholder: PLACEHOLDERS[row.operator] || PLACEHOLDERS[kind] || "",
+        oninput: (e) => { row.value = e.target.value; },
+      });
+      const hasValue = takesValue.get(row.operator) !== false;
+      return h("li", { class: "condition-row", "data-testid": "condition-row" },
+        h("label", {}, `Field`, field), errorSlot(`${at}.field`, field),
+        h("label", {}, "Operator", operator), errorSlot(`${at}.operator`, operator),
+        hasValue ? h("label", {}, "Value", value) : null, hasValue ? errorSlot(`${at}.value`, value) : null,
+        h("button", { type: "button", class: "icon", "aria-label": `Remove ${name.toLowerCase()}`, text: "Remove",
+          onclick: () => { rows.splice(i, 1); changed(); renderConditions(); } }),
+        errorSlot(at));
+    }
+
+    function groupItem(g, gi) {
+      const at = `conditions.groups[${gi}]`;
+      const name = groupName(at);
+      const match = select([["all", "all of these are true"], ["any", "any of these is true"]], g.match, {
+        "data-field": `${at}.match`, "aria-label": `${name}: true when`, onchange: (e) => { g.match = e.target.value; },
+      });
+      const deeper = g.groups.length
+        ? h("p", { class: "muted", text: `It also has ${plural(g.groups.length, "group")} inside it, written elsewhere and kept as saved.` })
+        : null;
+      return h("li", { class: "condition-group", "data-testid": "condition-group" },
+        h("fieldset", {},
+          h("legend", { text: name }),
+          h("label", { class: "inline-label" }, "True when", match),
+          h("ol", { class: "condition-rows" }, g.rows.map((_, i) => rowItem(g.rows, i, at, `${name}, condition ${i + 1}`))),
+          g.rows.length || g.groups.length ? null : h("p", { class: "muted", text: "No conditions in this group yet: an empty group counts as true." }),
+          deeper,
+          h("div", { class: "buttons-row" },
+            h("button", { type: "button", "aria-label": `Add condition to ${name.toLowerCase()}`, text: "Add condition",
+              onclick: () => { g.rows.push(newRow()); changed(); renderConditions(); focusField(`${at}.rows[${g.rows.length - 1}].field`); } }),
+            h("button", { type: "button", "aria-label": `Remove ${name.toLowerCase()}`, text: "Remove group",
+              onclick: () => { st.groups.splice(gi, 1); changed(); renderConditions(); $("#add-group").focus(); } })),
+          errorSlot(at)));
+    }
+
+    function newRow() {
+      const first = usableFields().find((x) => typeof x.kind === "string");
+      return { field: first ? first.path : "", operator: "equals", value: "" };
+    }
+
+    function focusField(field) {
+      const el = root.querySelector(`[data-field="${CSS.escape(field)}"]`);
+      if (el) el.focus();
     }
 
     // --- Step 4: actions and their settings.
@@ -408,6 +454,13 @@
       return takesValue.get(r.operator) === false ? `${r.field} ${op}` : `${r.field} ${op} “${r.value}”`;
     }
 
+    // "All of:" and its rows, then each group inside it the same way.
+    function describeGroup(g) {
+      return h("div", {}, g.match === "any" ? "Any of:" : "All of:", h("ul", {},
+        g.rows.map((r) => h("li", { text: describeRow({ ...r, value: textOf(r.value) }) })),
+        (g.groups || []).map((sub) => h("li", {}, describeGroup(sub)))));
+    }
+
     function describeAction(a) {
       switch (a.type) {
         case "send_sms": return `Text ${RECIPIENTS[a.to]}: “${a.template}”`;
@@ -427,8 +480,8 @@
       if (t.event === "schedule") timing += ` (cron: ${f.cron.value || "not set"})`;
       let conditions;
       if (st.mode === "script") conditions = h("pre", { class: "code", text: f.source.value || "(empty)" });
-      else if (!st.rows.length) conditions = "None: every event runs the actions.";
-      else conditions = h("div", {}, f.match.value === "all" ? "All of:" : "Any of:", h("ul", {}, st.rows.map((r) => h("li", { text: describeRow(r) }))));
+      else if (!st.rows.length && !st.groups.length) conditions = "None: every event runs the actions.";
+      else conditions = describeGroup({ match: f.match.value, rows: st.rows, groups: st.groups });
       const cap = f.cap.value.trim();
       const items = [
         ["Name", f.name.value || "(no name yet)"],
@@ -445,15 +498,24 @@
       loadEvents();
     }
 
-    // Recent real events of the saved trigger, to test with instead of the sample.
+    // Recent real events of the trigger chosen in step 2, to test with instead of the
+    // sample: Test Mode saves first, so that is the trigger the test runs on (an active
+    // automation's live version may still run on another).
     async function loadEvents() {
-      if (!automation || st.eventsFor === automation.trigger) return;
-      st.eventsFor = automation.trigger;
-      const res = await api("GET", `/api/automations/${automation.id}/events`);
-      if (!res.ok) return;
+      const trigger = f.trigger.value;
+      if (!automation || st.eventsFor === trigger) return;
+      st.eventsFor = trigger;
       const picker = $("#test-event");
-      picker.replaceChildren(h("option", { value: "", text: "the trigger's sample event" }),
-        ...res.data.map((e) => h("option", { value: e.id, text: `${e.summary} · ${when(e.at)}` })));
+      const sample = () => h("option", { value: "", text: "the trigger's sample event" });
+      // An event of the trigger before is no use any more, even while the new ones load.
+      picker.replaceChildren(sample());
+      const res = await api("GET", `/api/automations/${automation.id}/events?trigger=${encodeURIComponent(trigger)}`);
+      if (st.eventsFor !== trigger) return;
+      if (!res.ok) {
+        st.eventsFor = null; // asked again next time the review shows
+        return;
+      }
+      picker.replaceChildren(sample(), ...res.data.map((e) => h("option", { value: e.id, text: `${e.summary} · ${when(e.at)}` })));
     }
 
     // --- Steps, errors, messages.
@@ -553,17 +615,10 @@
       if (event === "schedule") trigger.cron = f.cron.value.trim();
       const conditions = st.mode === "script"
         ? { type: "script", source: f.source.value }
-        : {
-          type: "builder",
-          match: f.match.value,
-          rows: st.rows.map((r) => {
-            if (takesValue.get(r.operator) === false) return { field: r.field, operator: r.operator };
-            // `in` takes a list: "dog_walk, drop_in" is saved as two values.
-            const value = r.operator === "in" ? r.value.split(",").map((v) => v.trim()).filter(Boolean) : r.value;
-            return { field: r.field, operator: r.operator, value };
-          }),
-        };
-      if (st.mode === "builder" && st.groups.length) conditions.groups = st.groups;
+        : { type: "builder", match: f.match.value, rows: st.rows.map(savedRow) };
+      if (st.mode === "builder" && st.groups.length) {
+        conditions.groups = st.groups.map((g) => ({ match: g.match, rows: g.rows.map(savedRow), ...(g.groups.length ? { groups: g.groups } : {}) }));
+      }
       const keep = { send_sms: ["to", "template"], notify_owner: ["title", "template"], add_tag: ["tag"],
         remove_tag: ["tag"], wait: ["minutes"], create_alert: ["severity", "title", "template"] };
       const actions = st.actions.map((a) => Object.fromEntries([["type", a.type], ...keep[a.type].map((k) => [k, a[k]])]));
@@ -572,6 +627,13 @@
         name: f.name.value, description: f.description.value, lane: f.lane.value,
         frequencyCapHours: cap === "" ? null : Number(cap), trigger, conditions, actions,
       };
+    }
+
+    function savedRow(r) {
+      if (takesValue.get(r.operator) === false) return { field: r.field, operator: r.operator };
+      // `in` takes a list: "dog_walk, drop_in" is saved as two values.
+      const value = r.operator === "in" ? r.value.split(",").map((v) => v.trim()).filter(Boolean) : r.value;
+      return { field: r.field, operator: r.operator, value };
     }
 
     async function save() {
@@ -641,12 +703,9 @@
     function renderTest(run) {
       const out = $("#test-result");
       const conditions = run.conditions && run.conditions.length
-        ? h("table", { class: "table" },
+        ? h("table", { class: "table condition-results" },
           h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Condition" }), h("th", { scope: "col", text: "Value in the event" }), h("th", { scope: "col", text: "Result" }))),
-          h("tbody", {}, run.conditions.map((c) => h("tr", { "data-testid": "condition-result" },
-            h("td", {}, h("code", { text: c.field ? describeRow({ field: c.field, operator: c.operator, value: textOf(c.value) }) : c.expression })),
-            h("td", {}, h("code", { text: JSON.stringify(c.actual) })),
-            h("td", { class: c.passed ? "ok" : "bad", text: c.passed ? "✓ true" : "✗ false" })))))
+          resultGroups(run.conditions))
         : h("p", { class: "muted", text: "No conditions: every event runs the actions." });
       const steps = run.steps.length
         ? h("ol", { class: "simulated" }, run.steps.map((s) => h("li", { "data-testid": "simulated-step" },
@@ -670,6 +729,35 @@
         h("p", {}, h("a", { href: `/automations/${automation.id}/executions?mode=test`, text: "All test runs in the Execution Logs" })),
       ].filter(Boolean));
       out.hidden = false;
+    }
+
+    // One table body per group of rows (the rows of a group come together, after the
+    // top-level ones), headed by the group's name and how it matches.
+    function resultGroups(checks) {
+      const bodies = [];
+      let last = null;
+      for (const c of checks) {
+        const group = (c.at || "").replace(/\.rows\[\d+\]$/, "");
+        if (group !== last) {
+          const g = group.includes("groups[") && groupAt(group);
+          const head = group.includes("groups[") && `${groupName(group)}${g ? `: ${g.match === "any" ? "any" : "all"} of these` : ""}`;
+          bodies.push(h("tbody", {}, head && h("tr", { class: "group-head" }, h("th", { colspan: "3", scope: "rowgroup", text: head }))));
+          last = group;
+        }
+        bodies[bodies.length - 1].append(h("tr", { "data-testid": "condition-result", "data-at": c.at },
+          h("td", {}, h("code", { text: c.field ? describeRow({ field: c.field, operator: c.operator, value: textOf(c.value) }) : c.expression })),
+          h("td", {}, h("code", { text: JSON.stringify(c.actual) })),
+          h("td", { class: c.passed ? "ok" : "bad", text: c.passed ? "✓ true" : "✗ false" })));
+      }
+      return bodies;
+    }
+
+    // The group at "conditions.groups[0].groups[1]" as the builder holds it (what was just
+    // saved and tested), if it is there.
+    function groupAt(path) {
+      let g = { groups: st.groups };
+      for (const m of path.matchAll(/groups\[(\d+)\]/g)) g = g && g.groups[Number(m[1])];
+      return g;
     }
 
     async function activate() {
@@ -723,12 +811,17 @@
       renderConditions();
     }));
     $("#add-condition").addEventListener("click", () => {
-      const first = usableFields().find((x) => typeof x.kind === "string");
-      st.rows.push({ field: first ? first.path : "", operator: "equals", value: "" });
+      st.rows.push(newRow());
       changed();
       renderConditions();
-      const rows = root.querySelectorAll("#condition-rows select");
-      if (rows.length) rows[rows.length - 2].focus();
+      focusField(`conditions.rows[${st.rows.length - 1}].field`);
+    });
+    $("#add-group").addEventListener("click", () => {
+      // A group that matched like the rows around it would change nothing: start it the other way.
+      st.groups.push({ match: f.match.value === "all" ? "any" : "all", rows: [newRow()], groups: [] });
+      changed();
+      renderConditions();
+      focusField(`conditions.groups[${st.groups.length - 1}].match`);
     });
     $("#add-action").addEventListener("click", () => {
       const type = $("#new-action-type").value;

@@ -205,17 +205,36 @@ pub async fn archive(
     ))
 }
 
-/// The org's latest real events of this automation's trigger, to test against.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    /// The trigger whose events to list, e.g. `lead.created`: the one being edited in the
+    /// builder, which may not be saved yet. Default: the latest version's trigger.
+    pub trigger: Option<String>,
+}
+
+/// The org's latest real events of the trigger a test would run on, to test against.
+/// That is the latest version's (what Test Mode tests by default), not the live one's:
+/// a draft that changes an active automation's trigger is tested on its own trigger.
 #[utoipa::path(get, path = "/api/automations/{id}/events", tag = "automations",
-    params(("id" = String, Path, description = "Automation id")),
-    responses((status = 200, body = Vec<Event>), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path, description = "Automation id"), EventsQuery),
+    responses((status = 200, body = Vec<Event>), (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
 pub async fn recent_events(
     State(state): State<AppState>,
     Owner(scope): Owner,
     Path(id): Path<String>,
+    Query(q): Query<EventsQuery>,
 ) -> ApiResult<axum::Json<Vec<Event>>> {
-    let automation = store::get(&state.engine.db, &scope, &id).await?;
-    let trigger = store::trigger(&automation.trigger)?;
+    let trigger = match q.trigger.as_deref().filter(|t| !t.is_empty()) {
+        Some(name) => {
+            store::get(&state.engine.db, &scope, &id).await?;
+            store::trigger(name)?
+        }
+        None => {
+            let detail = store::detail(&state.engine, &scope, &id).await?;
+            detail.version.program.trigger.trigger()
+        }
+    };
     Ok(axum::Json(
         events::recent(&state.engine.db, &scope.org_id, trigger, 20).await?,
     ))

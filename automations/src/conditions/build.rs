@@ -23,6 +23,8 @@ pub(crate) struct Built {
 
 #[derive(Clone, Debug)]
 struct BuiltRow {
+    /// `conditions.groups[0].rows[1]`.
+    at: String,
     row: ConditionRow,
     expression: String,
 }
@@ -99,6 +101,7 @@ impl Built {
             .iter()
             .zip(&results)
             .map(|(built, &passed)| ConditionCheck {
+                at: Some(built.at.clone()),
                 expression: built.expression.clone(),
                 field: Some(built.row.field.clone()),
                 operator: Some(built.row.operator),
@@ -251,6 +254,7 @@ fn build_row(row: &ConditionRow, trigger: Trigger, at: &str) -> Result<BuiltRow,
         ),
     };
     Ok(BuiltRow {
+        at: at.to_owned(),
         row: ConditionRow {
             field: row.field.clone(),
             operator: op,

@@ -134,6 +134,11 @@ impl Operator {
 /// How one row (or a whole script) came out, for Test Mode and the execution log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConditionCheck {
+    /// Where the row is, named as a save's problems name it (`conditions.rows[0]`,
+    /// `conditions.groups[1].rows[0]`), so a result can be shown with its group; absent
+    /// for a script.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     /// The row's Rhai (`op_has_tag(client.tags, "vip")`), or the script's source.
     pub expression: String,
     pub field: Option<String>,
@@ -223,6 +228,7 @@ impl CompiledConditions {
             None => {
                 let passed = sandbox.run_condition(&self.script, input)?;
                 let check = ConditionCheck {
+                    at: None,
                     expression: self.rhai.clone(),
                     field: None,
                     operator: None,

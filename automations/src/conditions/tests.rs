@@ -302,6 +302,39 @@ fn the_trace_shows_each_row_with_the_payload_value() {
 }
 
 #[test]
+fn each_row_of_the_trace_says_where_it_is() {
+    let yes = || row("client.first_name", Operator::Equals, json!("John"));
+    let g = ConditionGroup {
+        mode: Match::All,
+        rows: vec![yes()],
+        groups: vec![
+            ConditionGroup {
+                mode: Match::Any,
+                rows: vec![yes(), yes()],
+                groups: vec![all(vec![yes()])],
+            },
+            all(vec![yes()]),
+        ],
+    };
+    let (_, checks) = evaluate_on(&Conditions::Builder(g), &sample(T));
+    let at: Vec<_> = checks.iter().map(|c| c.at.as_deref().unwrap()).collect();
+    assert_eq!(
+        at,
+        [
+            "conditions.rows[0]",
+            "conditions.groups[0].rows[0]",
+            "conditions.groups[0].rows[1]",
+            "conditions.groups[0].groups[0].rows[0]",
+            "conditions.groups[1].rows[0]",
+        ]
+    );
+    let script = Conditions::Script {
+        source: "true".to_owned(),
+    };
+    assert_eq!(evaluate_on(&script, &sample(T)).1[0].at, None);
+}
+
+#[test]
 fn the_builder_reads_as_one_expression() {
     let g = ConditionGroup {
         mode: Match::All,

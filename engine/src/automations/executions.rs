@@ -148,7 +148,8 @@ pub struct Execution {
     pub client_id: Option<String>,
     #[schema(value_type = Object)]
     pub payload: Value,
-    /// One entry per condition row (or one for a script): its result.
+    /// One entry per condition row (or one for a script): its result, and for a row its
+    /// place (`at`: `conditions.rows[0]`, `conditions.groups[0].rows[1]`).
     #[schema(value_type = Vec<Object>)]
     pub conditions: Value,
     pub steps: Vec<StepRecord>,
