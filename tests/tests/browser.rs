@@ -1,5 +1,5 @@
 //! The pages in a real browser (headless Chromium): logging in as an owner and as a
-//! sitter, and the seeds' demo steps 5 (a sitter's text with a phone number is blocked,
+//! sitter, a new text appearing in an open conversation, and the seeds' demo steps 5 (a sitter's text with a phone number is blocked,
 //! the owner reviews it) and 6 (a text fails three times, alerts, and is replayed from
 //! the dead letter queue), the composer's live segment count, and the dashboard at phone
 //! width.
@@ -43,13 +43,41 @@ async fn the_owner_logs_in_and_finds_a_new_text_in_the_inbox() {
     browser.click(".thread-row:first-child a").await;
     let last = browser.text(".messages li:last-child p").await;
     assert_eq!(last, "Hello, I need help with my booking");
+
+    // A text that arrives while the conversation is open shows up without a reload,
+    // with the reason it went to the owner.
+    app.inbound(
+        "SMbrowser2",
+        "+15551234567",
+        demo::FRONT_DESK,
+        "Also, can you feed the cat?",
+    )
+    .await;
+    app.drain().await;
+    let arrived = browser
+        .wait_for_text(".messages li:last-child", "Also, can you feed the cat?")
+        .await;
+    assert!(arrived.contains("No active assignment window"), "{arrived}");
+
+    browser.resize(390, 844).await;
+    let fits = browser
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        fits,
+        json!(true),
+        "nothing runs off the side at phone width"
+    );
     if let Ok(dir) = std::env::var("SCREENSHOT_DIR") {
         browser
-            .screenshot(&std::path::Path::new(&dir).join("owner-inbox.png"))
-            .await;
-        browser.resize(390, 844).await;
-        browser
             .screenshot(&std::path::Path::new(&dir).join("owner-inbox-phone.png"))
+            .await;
+        browser.resize(1280, 800).await;
+        browser
+            .screenshot(&std::path::Path::new(&dir).join("owner-inbox.png"))
             .await;
     }
 }
