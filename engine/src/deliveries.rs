@@ -256,22 +256,18 @@ async fn attempt(engine: &Engine, job: &SendMessage) -> Result<()> {
         return Ok(());
     };
     let refusal = if row.opted_out {
-        Some(ProviderError {
-            code: Some(21610),
-            message:
-                "the client has opted out (replied STOP); nothing is sent until they reply START"
-                    .to_owned(),
-            kind: ErrorKind::Permanent,
-        })
+        Some(ProviderError::permanent(
+            Some(21610),
+            "the client has opted out (replied STOP); nothing is sent until they reply START",
+        ))
     } else if row.number_status != "active" {
-        Some(ProviderError {
-            code: None,
-            message: format!(
+        Some(ProviderError::permanent(
+            None,
+            format!(
                 "the business number is {}; texts cannot leave it",
                 row.number_status
             ),
-            kind: ErrorKind::Permanent,
-        })
+        ))
     } else {
         None
     };
@@ -437,6 +433,9 @@ async fn record_submitted(engine: &Engine, tx: &mut Tx, s: &Submission) -> Resul
     Ok(())
 }
 
+/// The longest a provider's `Retry-After` may hold a text back.
+const MAX_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// An attempt failed: record why, then queue the next attempt or end the run.
 async fn failed(
     engine: &Engine,
@@ -463,7 +462,9 @@ async fn failed(
             now,
         )
         .await?;
-        let delay = jobs::backoff(engine.settings.retry_base, run_attempt + 1);
+        // The provider's own word on when to come back, if it gave one (and is sane).
+        let delay = jobs::backoff(engine.settings.retry_base, run_attempt + 1)
+            .max(error.retry_after.unwrap_or_default().min(MAX_RETRY_AFTER));
         tracing::warn!(org_id = %job.org_id, message_id = %job.message_id, attempt = run_attempt, code = ?error.code, next_in_ms = delay.as_millis() as u64, "send failed; retrying");
         let next_job = SendMessage {
             delivery_id: next.id,

@@ -155,10 +155,18 @@ async fn a_rate_limit_is_retried_and_a_refusal_fails_at_once() {
     let fake = FakeTwilio::start().await;
     let app = app_on(&fake).await;
     fake.fail_next(1, 20429, 429);
+    fake.ask_to_wait(1);
     let (thread, message) = send(&app, "First").await;
     app.drain().await;
     let attempts = deliveries(&app, &thread, &message).await;
     assert_eq!(attempts.len(), 2, "{attempts:?}");
+    // Twilio asked for a second's pause, longer than the test's backoff: it was given.
+    let at = |a: &Value| {
+        chrono::DateTime::parse_from_rfc3339(a["updatedAt"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    assert!(at(&attempts[1]) - at(&attempts[0]) >= 1_000, "{attempts:?}");
     assert_eq!(
         (
             attempts[0]["status"].as_str(),

@@ -121,10 +121,25 @@ async fn rate_limit_is_transient_and_the_next_attempt_goes_through() {
     let retry = twilio.send(&sms(None)).await;
 
     assert_eq!((err.kind, err.code), (ErrorKind::Transient, Some(20429)));
+    assert_eq!(err.retry_after, None, "Twilio said nothing of when");
     assert!(retry.is_ok(), "{retry:?}");
     let statuses: Vec<u16> = fake.requests().iter().map(|x| x.status).collect();
     assert_eq!(statuses, [429, 201]);
     fake.assert_matches_twilio_spec();
+}
+
+#[tokio::test]
+async fn a_rate_limit_that_says_when_to_come_back_is_read() {
+    let fake = fake().await;
+    fake.fail_next(1, 20429, 429);
+    fake.ask_to_wait(7);
+
+    let err = fake.provider().send(&sms(None)).await.unwrap_err();
+
+    assert_eq!(
+        (err.kind, err.retry_after),
+        (ErrorKind::Transient, Some(Duration::from_secs(7)))
+    );
 }
 
 #[tokio::test]

@@ -155,7 +155,10 @@ impl Tx {
         let bytes = serde_json::to_vec(env).map_err(|e| Error::Queue(e.to_string()))?;
         let mut builder = TaskBuilder::new(bytes).max_attempts(1);
         if let Some(delay) = delay {
-            builder = builder.run_after(delay);
+            // apalis keeps whole seconds and truncates: a job could run up to a second
+            // before its delay is up. Rounded up, "after" holds (pacing, a provider's
+            // Retry-After, the end of quiet hours).
+            builder = builder.run_after(delay + Duration::from_nanos(999_999_999));
         }
         if let Some(key) = key {
             builder = builder.idempotency_key(key);

@@ -59,6 +59,9 @@ pub struct ProviderError {
     pub code: Option<i64>,
     pub message: String,
     pub kind: ErrorKind,
+    /// How long the provider asked us to wait before trying again (HTTP 429's
+    /// `Retry-After`), when it said.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// Twilio error codes worth retrying; everything else is permanent (see
@@ -72,6 +75,17 @@ impl ProviderError {
             code: None,
             message: message.into(),
             kind: ErrorKind::Uncertain,
+            retry_after: None,
+        }
+    }
+
+    /// A refusal that trying again cannot change ([`ErrorKind::Permanent`]).
+    pub fn permanent(code: Option<i64>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            kind: ErrorKind::Permanent,
+            retry_after: None,
         }
     }
 
@@ -93,6 +107,7 @@ impl ProviderError {
             } else {
                 ErrorKind::Permanent
             },
+            retry_after: None,
         }
     }
 }

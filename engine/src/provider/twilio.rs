@@ -11,9 +11,7 @@ use reqwest::{Method, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
 
-use super::{
-    Account, AvailableNumber, ErrorKind, OutboundSms, ProviderError, ProviderNumber, Sent,
-};
+use super::{Account, AvailableNumber, OutboundSms, ProviderError, ProviderNumber, Sent};
 use crate::phone::{redact, redact_text};
 
 /// Twilio's own API, unless `TWILIO_API_BASE` says otherwise.
@@ -262,7 +260,17 @@ impl Twilio {
             return Ok(res);
         }
         let status = res.status();
-        Err(api_error(status, res.json().await.ok()))
+        // A 429 may say when to come back, in whole seconds.
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        Err(ProviderError {
+            retry_after,
+            ..api_error(status, res.json().await.ok())
+        })
     }
 }
 
@@ -313,11 +321,7 @@ fn network_error(e: &reqwest::Error) -> ProviderError {
 }
 
 fn permanent(message: impl Into<String>) -> ProviderError {
-    ProviderError {
-        code: None,
-        message: message.into(),
-        kind: ErrorKind::Permanent,
-    }
+    ProviderError::permanent(None, message)
 }
 
 /// Twilio writes an unset URL or place as `""` or `null`, depending on the field.
@@ -383,6 +387,7 @@ impl From<NumberResource> for ProviderNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::ErrorKind;
 
     #[test]
     fn three_digits_search_an_area_code_and_anything_else_a_region() {

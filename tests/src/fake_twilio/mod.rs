@@ -142,6 +142,11 @@ impl FakeTwilio {
         self.twin().failure = Some((n, code, status));
     }
 
+    /// Rate-limit answers (HTTP 429) from now on say `Retry-After: secs`.
+    pub fn ask_to_wait(&self, secs: u64) {
+        self.twin().retry_after = Some(secs);
+    }
+
     /// The next `n` sends are carried out, but their answers break off halfway, as when
     /// the connection drops: the caller cannot tell whether the text went.
     pub fn lose_next_answers(&self, n: u32) {
@@ -188,6 +193,8 @@ struct Twin {
     failure: Option<(u32, i64, StatusCode)>,
     /// Sends left whose answer breaks off halfway.
     lose_answers: u32,
+    /// What a 429 says in `Retry-After`, if anything.
+    retry_after: Option<u64>,
     delay: Duration,
 }
 
@@ -289,11 +296,19 @@ async fn handle(
         twin.lose_answers = twin.lose_answers.saturating_sub(1);
         lose
     };
-    match response {
+    let mut answer = match response {
         Some(body) if lose => broken_off(status, &body),
         Some(body) => (status, Json(body)).into_response(),
         None => status.into_response(),
+    };
+    if let (StatusCode::TOO_MANY_REQUESTS, Some(secs)) =
+        (status, state.lock().expect("state").retry_after)
+    {
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
     }
+    answer
 }
 
 /// An answer whose body stops halfway with an error: the connection dropped.
