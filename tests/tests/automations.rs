@@ -744,6 +744,21 @@ async fn a_group_of_conditions_saves_as_sent_and_decides_each_run() {
             at("conditions.groups[0].rows[1]", false),
         ]
     );
+    // The Execution Logs page names the group of a group's rows.
+    let page = owner
+        .get(app.url(&format!("/automations/{id}/executions")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("data-testid=\"condition-group\">Group 1:</span>")
+            .count(),
+        2 * runs.len() + 2,
+        "two group rows per run, the test run's included"
+    );
 }
 
 /// Quiet hours around the org's (New York) local time now.
