@@ -207,6 +207,18 @@ async fn opening_a_thread_marks_it_read() {
     let owner = app.owner().await;
     let john = tests::thread_on(&app, &owner, "John Smith", demo::FRONT_DESK).await;
     assert!(john["ownerUnreadCount"].as_i64().unwrap() > 0);
+    // One thread alone reads as the list shows it, and reading it is not opening it.
+    let one = app.url(&format!(
+        "/api/messages/threads/{}",
+        john["id"].as_str().unwrap()
+    ));
+    assert_eq!(get_json(&owner, &one, StatusCode::OK).await, john);
+    get_json(
+        &owner,
+        &app.url("/api/messages/threads/nope"),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let unread: Value = get_json(
         &owner,
         &app.url("/api/messages/threads?unread=true"),

@@ -20,6 +20,7 @@ use crate::state::AppState;
         super::routing::history,
         super::routing::replay,
         super::threads::list,
+        super::threads::show,
         super::threads::messages,
         super::threads::set_override,
         super::threads::clear_override,

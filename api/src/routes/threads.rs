@@ -9,7 +9,7 @@ use axum::{
 use engine::{
     clock,
     overrides::{self, Override},
-    threads::{self, Message, ThreadFilter, ThreadPage},
+    threads::{self, Message, ThreadFilter, ThreadPage, ThreadSummary},
 };
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/messages/threads", get(list))
+        .route("/api/messages/threads/{id}", get(show))
         .route("/api/messages/threads/{id}/messages", get(messages))
         .route(
             "/api/messages/threads/{id}/override",
@@ -82,6 +83,22 @@ pub async fn list(
     Ok(axum::Json(
         threads::list(&state.engine.db, &scope, &filter, state.engine.clock.now()).await?,
     ))
+}
+
+/// One thread, as the inbox lists it (reading it does not mark it read).
+#[utoipa::path(get, path = "/api/messages/threads/{id}", tag = "messages",
+    params(("id" = String, Path, description = "Thread id")),
+    responses((status = 200, body = ThreadSummary), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    Owner(scope): Owner,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ThreadSummary>> {
+    let now = state.engine.clock.now();
+    threads::summary(&state.engine.db, &scope, &id, now)
+        .await?
+        .map(axum::Json)
+        .ok_or_else(|| engine::Error::NotFound("thread").into())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
