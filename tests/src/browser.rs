@@ -5,6 +5,8 @@
 //! where a missing browser fails them.
 
 use std::{
+    io::{Read, Write},
+    os::unix::process::CommandExt,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -53,8 +55,11 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
+        // A process group of its own, which the Chromium it starts joins: dropping the
+        // browser can then end them all.
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -331,24 +336,38 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // Close the session so Chromium exits, then stop the driver.
-        let (http, url) = (self.http.clone(), self.base.clone());
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                rt.block_on(async {
-                    http.delete(url)
-                        .timeout(Duration::from_secs(5))
-                        .send()
-                        .await
-                        .ok()
-                });
-            }
-        })
-        .join();
+        // Close the session so Chromium quits. The test's runtime is blocked in this drop,
+        // so not through `self.http`, whose pooled connection that runtime drives: a plain
+        // request on a connection of its own.
+        let _ = close_session(&self.base);
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // Whatever Chromium left running in the driver's group goes too.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
     }
+}
+
+/// `DELETE` of the WebDriver session at `url` (`http://127.0.0.1:port/session/id`).
+fn close_session(url: &str) -> std::io::Result<()> {
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "DELETE {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    // Chromedriver answers once Chromium has quit (and may keep the connection open).
+    let mut answer = Vec::new();
+    let mut chunk = [0; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk)? {
+            0 => break,
+            n => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Ok(())
 }
