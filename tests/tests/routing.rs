@@ -474,6 +474,18 @@ async fn overlapping_windows_go_to_the_owner_with_a_warning() {
     assert_eq!(overlaps[0]["occurrences"], 2);
 }
 
+/// What replaying the thread's stored decisions reports.
+async fn replay(app: &TestApp, owner: &reqwest::Client, thread: &str) -> Value {
+    owner
+        .post(app.url(&format!("/api/routing/threads/{thread}/replay")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn replaying_stored_inputs_gives_the_same_decisions() {
     let app = TestApp::spawn().await;
@@ -502,14 +514,7 @@ async fn replaying_stored_inputs_gives_the_same_decisions() {
         "Emily Davis",
     )
     .await;
-    let report: Value = owner
-        .post(app.url(&format!("/api/routing/threads/{thread}/replay")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = replay(&app, &owner, &thread).await;
     assert_eq!(report["replayed"], 2);
     assert_eq!(report["differences"], serde_json::json!([]));
     let reasons: Vec<_> = history(&app, &owner, &thread)
@@ -529,14 +534,7 @@ async fn replaying_stored_inputs_gives_the_same_decisions() {
         &[&thread],
     )
     .await;
-    let report: Value = owner
-        .post(app.url(&format!("/api/routing/threads/{thread}/replay")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = replay(&app, &owner, &thread).await;
     assert_eq!(report["replayed"], 2);
     let differences = report["differences"].as_array().unwrap();
     assert_eq!(differences.len(), 1, "{report}");

@@ -193,52 +193,46 @@ async fn a_rate_limit_is_retried_and_a_refusal_fails_at_once() {
     fake.assert_matches_twilio_spec();
 }
 
+/// Sends `body`, then has the carrier report `status` with `ErrorCode` `code` in a signed
+/// callback; answers the message id and its attempts once the pipeline has acted.
+async fn carrier_reports(
+    app: &TestApp,
+    body: &str,
+    status: &str,
+    code: &str,
+) -> (String, Vec<Value>) {
+    let (thread, message) = send(app, body).await;
+    app.drain().await;
+    let first = deliveries(app, &thread, &message).await[0]["providerMessageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = [("ErrorCode", code)];
+    assert_eq!(
+        callback_with(app, &first, status, &code, true).await,
+        StatusCode::OK
+    );
+    app.drain().await;
+    let attempts = deliveries(app, &thread, &message).await;
+    (message, attempts)
+}
+
 #[tokio::test]
 async fn a_carrier_failure_in_a_callback_retries_if_it_may_pass_and_ends_the_run_if_not() {
     let fake = FakeTwilio::start().await;
     let app = app_on(&fake).await;
-    let sid_of = |attempt: &Value| attempt["providerMessageId"].as_str().unwrap().to_owned();
+    let outcome = |a: &Value| (a["status"].clone(), a["errorCode"].clone());
 
     // 30003 (unreachable handset) may pass later: a second attempt goes out.
-    let (thread, message) = send(&app, "Running late").await;
-    app.drain().await;
-    let first = sid_of(&deliveries(&app, &thread, &message).await[0]);
-    let code = [("ErrorCode", "30003")];
-    assert_eq!(
-        callback_with(&app, &first, "undelivered", &code, true).await,
-        StatusCode::OK
-    );
-    app.drain().await;
-    let attempts = deliveries(&app, &thread, &message).await;
+    let (_, attempts) = carrier_reports(&app, "Running late", "undelivered", "30003").await;
     assert_eq!(attempts.len(), 2, "{attempts:?}");
-    assert_eq!(
-        (
-            attempts[0]["status"].as_str(),
-            attempts[0]["errorCode"].as_i64()
-        ),
-        (Some("undelivered"), Some(30003))
-    );
+    assert_eq!(outcome(&attempts[0]), (json!("undelivered"), json!(30003)));
     assert_eq!(attempts[1]["status"], "submitted");
 
     // 30007 (carrier filtering) will fail the same way again: the run ends there.
-    let (thread, message) = send(&app, "See you at 3").await;
-    app.drain().await;
-    let sid = sid_of(&deliveries(&app, &thread, &message).await[0]);
-    let code = [("ErrorCode", "30007")];
-    assert_eq!(
-        callback_with(&app, &sid, "failed", &code, true).await,
-        StatusCode::OK
-    );
-    app.drain().await;
-    let attempts = deliveries(&app, &thread, &message).await;
+    let (message, attempts) = carrier_reports(&app, "See you at 3", "failed", "30007").await;
     assert_eq!(attempts.len(), 1, "{attempts:?}");
-    assert_eq!(
-        (
-            attempts[0]["status"].as_str(),
-            attempts[0]["errorCode"].as_i64()
-        ),
-        (Some("failed"), Some(30007))
-    );
+    assert_eq!(outcome(&attempts[0]), (json!("failed"), json!(30007)));
     let owner = app.owner().await;
     let alerts = tests::get_json(&owner, &app.url("/api/alerts"), StatusCode::OK).await;
     assert!(
