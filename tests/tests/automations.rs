@@ -745,14 +745,9 @@ async fn a_group_of_conditions_saves_as_sent_and_decides_each_run() {
         ]
     );
     // The Execution Logs page names the group of a group's rows.
-    let page = owner
-        .get(app.url(&format!("/automations/{id}/executions")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (status, page) =
+        tests::pages::get_page(&owner, &app.url(&format!("/automations/{id}/executions"))).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(
         page.matches("data-testid=\"condition-group\">Group 1:</span>")
             .count(),

@@ -489,16 +489,11 @@ async fn the_policy_and_failures_filters_list_only_the_threads_flagged_so() {
     );
 
     // The page's tabs keep the search.
-    let page = owner
-        .get(app.url("/inbox?filter=policy&q=emily"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (status, page) =
+        tests::pages::get_page(&owner, &app.url("/inbox?filter=policy&q=emily")).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
-        page.contains("href=\"/inbox?filter=failures&amp;q=emily\""),
+        page.contains("href=\"/inbox?filter=failures&q=emily\""),
         "{page}"
     );
     assert!(page.contains("Emily Davis"), "{page}");

@@ -272,14 +272,9 @@ async fn a_sitter_retries_her_own_failed_text_and_only_that() {
         (&mine["status"], &mine["attempts"], &mine["mine"]),
         (&json!("failed"), &json!(1), &json!(true))
     );
-    let page = sitter
-        .get(app.url(&format!("/sitter/threads/{active}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (status, page) =
+        tests::pages::get_page(&sitter, &app.url(&format!("/sitter/threads/{active}"))).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains(&format!("/sitter/threads/{active}/retry/{id}")),
         "a Retry button on her failed text: {page}"
